@@ -1,0 +1,16 @@
+# Debian bookworm packages only: libjq-dev (jq 1.6, no pkg-config file), rapidjson-dev,
+# libyaml-cpp-dev, libsqlite3-dev, libcli11-dev, libgtest-dev.
+find_package(Threads REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(yaml-cpp REQUIRED)
+
+find_path(JQ_INCLUDE_DIR jq.h REQUIRED)
+find_library(JQ_LIBRARY NAMES jq REQUIRED)
+add_library(portolan::jq UNKNOWN IMPORTED)
+set_target_properties(portolan::jq PROPERTIES
+  IMPORTED_LOCATION ${JQ_LIBRARY}
+  INTERFACE_INCLUDE_DIRECTORIES ${JQ_INCLUDE_DIR})
+
+find_path(RAPIDJSON_INCLUDE_DIR rapidjson/reader.h REQUIRED)
+find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)
+include_directories(SYSTEM ${RAPIDJSON_INCLUDE_DIR} ${CLI11_INCLUDE_DIR})

@@ -1,0 +1,95 @@
+// The jq runtime: Port's jq dialect compiled once on libjq 1.6, evaluated per input with
+// first-output semantics. Raw libjq types never leave engine/jq/.
+//
+// Thread-safety: a Program owns one jq_state and is NOT thread-safe; compile one Program per
+// thread (Program::Clone()). An Input is immutable after construction and may be shared by the
+// programs of one thread.
+#ifndef PORTOLAN_ENGINE_JQ_JQ_H_
+#define PORTOLAN_ENGINE_JQ_JQ_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "engine/base/json.h"
+#include "engine/base/status.h"
+
+namespace portolan::jq {
+
+struct CompileOptions {
+  // `env` and `$ENV` expose the process environment only when true (DESIGN §2).
+  bool allow_env = false;
+};
+
+// Rewrites Port's dialect to standard jq with a real tokenizer: every single-quoted string
+// literal becomes a double-quoted one (also after '.', as in `.properties.'a-b'`); apostrophes
+// inside double-quoted strings and comments stay. Also rewrites jq 1.7 constructs libjq 1.6
+// lacks (`if ... then ... end` without `else`).
+std::string RewriteDialect(std::string_view source);
+
+// A payload converted once to libjq's representation and shared across programs.
+class Input {
+ public:
+  // From parsed JSON.
+  explicit Input(const json::Value& value);
+  // Parses JSON text with libjq's parser. Errors name line/column when libjq reports them.
+  static Result<Input> FromText(std::string_view text);
+  ~Input();
+  Input(Input&&) noexcept;
+  Input& operator=(Input&&) noexcept;
+  Input(const Input&);
+  Input& operator=(const Input&);
+
+  // Back to json::Value (for tests and for itemsToParse expansion).
+  json::Value ToJson() const;
+
+  struct Impl;
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  Input();
+  std::unique_ptr<Impl> impl_;
+};
+
+// The outcome of one evaluation: the first output, no output, or an error (with jq's message).
+struct Output {
+  enum class Kind { kValue, kEmpty, kError };
+  Kind kind = Kind::kEmpty;
+  json::Value value;  // kValue only; integral numbers come out integral
+  std::string error;  // kError only
+
+  bool has_value() const { return kind == Kind::kValue; }
+  // Field semantics (Ocean): error or no output -> null.
+  json::Value ValueOrNull() const { return has_value() ? value : json::Value(); }
+};
+
+class Program {
+ public:
+  // Compiles `source` (Port dialect). Errors carry jq's compile message and the text.
+  static Result<std::unique_ptr<Program>> Compile(std::string_view source,
+                                                  const CompileOptions& options = {});
+  ~Program();
+
+  // First output only: jq_next is called once, so errors after the first output are unseen.
+  Output Evaluate(const Input& input);
+  Output Evaluate(const json::Value& input) { return Evaluate(Input(input)); }
+
+  // A fresh compile of the same source for another thread.
+  Result<std::unique_ptr<Program>> Clone() const;
+
+  const std::string& source() const { return source_; }        // as written
+  const std::string& rewritten() const { return rewritten_; }  // what libjq compiled
+
+  struct Impl;
+
+ private:
+  Program();
+  std::string source_;
+  std::string rewritten_;
+  CompileOptions options_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace portolan::jq
+
+#endif  // PORTOLAN_ENGINE_JQ_JQ_H_

@@ -1,0 +1,2 @@
+// Replaced as mapping sources land.
+namespace portolan::mapping {}
