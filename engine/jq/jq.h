@@ -78,7 +78,10 @@ class Program {
   Result<std::unique_ptr<Program>> Clone() const;
 
   const std::string& source() const { return source_; }        // as written
-  const std::string& rewritten() const { return rewritten_; }  // what libjq compiled
+  const std::string& rewritten() const { return rewritten_; }  // after RewriteDialect()
+  // What libjq compiled: the prelude definitions the program uses and, unless
+  // CompileOptions::allow_env, the `env`/`$ENV` lockdown, on one line before rewritten().
+  const std::string& compiled() const { return compiled_; }
 
   struct Impl;
 
@@ -86,6 +89,7 @@ class Program {
   Program();
   std::string source_;
   std::string rewritten_;
+  std::string compiled_;
   CompileOptions options_;
   std::unique_ptr<Impl> impl_;
 };

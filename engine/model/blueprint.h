@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/base/json.h"
@@ -58,11 +59,11 @@ struct PathFilter {
 };
 
 struct CalculationSpec {
-  std::string calculation_by;  // entities | property
-  std::string func;            // count | sum | average | min | max | median
-  std::string average_of;      // hour | day | week | month | total | "" (absent)
-  std::string measure_time_by; // default "$createdAt"
-  std::string property;        // calculationBy == property
+  std::string calculation_by;   // entities | property
+  std::string func;             // count | sum | average | min | max | median
+  std::string average_of;       // hour | day | week | month | total | "" (absent)
+  std::string measure_time_by;  // default "$createdAt"
+  std::string property;         // calculationBy == property
 };
 
 struct AggregationDef {
@@ -93,6 +94,9 @@ struct Blueprint {
   Ownership ownership;
   json::Value raw;      // the document as loaded (echoed by `portolan blueprints -o json`)
   std::string source;   // file it came from ("" for built-ins)
+  std::string pointer;  // JSON pointer of the document within `source` ("" or "/3")
+  // Non-fatal findings, e.g. an identifier that breaks Port's legacy (30-character) rule.
+  std::vector<std::string> warnings;
 
   const PropertyDef* FindProperty(std::string_view key) const;
   const RelationDef* FindRelation(std::string_view key) const;
@@ -107,7 +111,20 @@ struct Blueprint {
 // Meta properties usable in mirror paths, queries and measureTimeBy.
 bool IsMetaProperty(std::string_view name);  // $identifier, $title, $team, $icon, $createdAt, ...
 
-// Checks one blueprint document on its own. `source` names the file in errors.
+// `_user` and `_team`: always present, cannot be removed, extended by documents of that name.
+bool IsSystemBlueprint(std::string_view id);
+
+// Port's naming rules (spec §1). Letters are Unicode letters (\p{L}, approximated: every
+// non-ASCII code point outside the common punctuation, symbol, digit and space blocks).
+// Blueprint identifier: ^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/-]+$, at most 100 code points.
+bool IsValidBlueprintIdentifier(std::string_view id);
+// Entity identifier / relation value: the blueprint set plus '=', at most 1000 code points.
+bool IsValidEntityIdentifier(std::string_view id);
+// Property, relation, mirror, calculation and aggregation keys: ^[A-Za-z0-9@_=\-]+$, <= 100.
+bool IsValidPropertyKey(std::string_view key);
+
+// Checks one blueprint document on its own. `source` names the file in errors. kInvalidArgument
+// with one "<source>: <pointer>: <rule>" line per problem found.
 Result<Blueprint> ParseBlueprint(const json::Value& doc, const std::string& source,
                                  const std::string& pointer_prefix = "");
 
@@ -120,7 +137,13 @@ struct BlueprintDoc {
 };
 Result<std::vector<BlueprintDoc>> LoadBlueprintDocs(const std::string& path);
 
+// LoadBlueprintDocs() + ParseBlueprint() on every document; the errors of all documents are
+// collected (one line each) before failing.
+Result<std::vector<Blueprint>> LoadBlueprints(const std::string& path);
+
 // The set of blueprints of a workspace. Always holds the system blueprints `_user` and `_team`.
+// Thread-safety: const methods may run concurrently; Apply() and Remove() need exclusive access.
+// Pointers from Find() and blueprints() stay valid until the next Apply() or Remove().
 class Catalog {
  public:
   Catalog();
@@ -132,9 +155,12 @@ class Catalog {
   // the resulting set are checked (targets exist, mirror paths walk declared relations,
   // aggregation path filters and properties exist, no cycle between derived properties).
   // A blueprint named like a system blueprint extends it (its keys are merged in).
+  // Errors: kInvalidArgument for an identifier given twice in the batch, kFailedPrecondition
+  // for broken references (one "<file>: <pointer>: <rule>" line each); nothing is applied then.
   Status Apply(std::vector<Blueprint> blueprints);
 
-  // Removes a blueprint; fails when another blueprint still references it.
+  // Removes a blueprint; kFailedPrecondition when another blueprint still references it or it is
+  // a system blueprint, kNotFound when absent.
   Status Remove(std::string_view id);
 
   // Checks the cross-blueprint references of the whole set.

@@ -1,0 +1,937 @@
+#include "engine/store/store.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "engine/query/query.h"
+
+namespace portolan::store {
+
+namespace {
+
+// Heterogeneous lookup for string-keyed hash maps.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+};
+template <typename V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
+std::string EdgeKey(std::string_view blueprint, std::string_view identifier) {
+  std::string k;
+  k.reserve(blueprint.size() + identifier.size() + 1);
+  k.append(blueprint);
+  k.push_back('\x1f');
+  k.append(identifier);
+  return k;
+}
+
+Status PortError(StatusCode code, std::string port_error, std::string message) {
+  Status s(code, std::move(message));
+  s.set_port_error(std::move(port_error));
+  return s;
+}
+Status BadRequest(std::string m) {
+  return PortError(StatusCode::kInvalidArgument, "bad_request", std::move(m));
+}
+Status SchemaMismatch(std::string m) {
+  return PortError(StatusCode::kInvalidArgument, "blueprint_schema_mismatch", std::move(m));
+}
+Status NotFoundError(std::string m) {
+  return PortError(StatusCode::kNotFound, "not_found", std::move(m));
+}
+
+// Port's entity identifier rule: ^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/=-]+$, at most 1000 characters.
+// Letters outside ASCII are accepted unless they fall in Unicode's space and punctuation blocks.
+bool IsValidEntityIdentifier(std::string_view id) {
+  if (id.empty() || id.size() > 1000 || id == "." || id == "..") return false;
+  for (size_t i = 0; i < id.size();) {
+    unsigned char c = static_cast<unsigned char>(id[i]);
+    if (c < 0x80) {
+      if (!(std::isalnum(c) || std::string_view("@_.+:\\/=-").find(static_cast<char>(c)) !=
+                                   std::string_view::npos)) {
+        return false;
+      }
+      ++i;
+      continue;
+    }
+    int len = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (len == 0 || i + static_cast<size_t>(len) > id.size()) return false;
+    uint32_t cp = c & (0xff >> (len + 1));
+    for (int k = 1; k < len; ++k) {
+      unsigned char cc = static_cast<unsigned char>(id[i + static_cast<size_t>(k)]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    bool punct = cp < 0xaa || (cp >= 0xab && cp <= 0xbf && cp != 0xb5 && cp != 0xba) ||
+                 cp == 0xd7 || cp == 0xf7 || (cp >= 0x2000 && cp <= 0x206f) ||
+                 (cp >= 0x3000 && cp <= 0x303f) || cp == 0xfeff;
+    if (punct) return false;
+    i += static_cast<size_t>(len);
+  }
+  return true;
+}
+
+bool IsSearchQuery(const json::Value& v) { return v.is_object() && v.Has("rules"); }
+
+// Persisted form of an entity (internal; numbers for timestamps to keep full precision).
+json::Value EntityToDoc(const Entity& e) {
+  json::Value d = json::Value::MakeObject();
+  d.Set("title", e.title);
+  d.Set("icon", e.icon);
+  d.Set("team", e.team);
+  d.Set("properties", e.properties);
+  d.Set("relations", e.relations);
+  d.Set("derived", e.derived);
+  d.Set("createdAt", e.created_at);
+  d.Set("updatedAt", e.updated_at);
+  if (!e.datasource.empty()) d.Set("datasource", e.datasource);
+  if (e.barebones) d.Set("barebones", true);
+  return d;
+}
+
+Entity EntityFromDoc(std::string blueprint, std::string identifier, const json::Value& d) {
+  Entity e;
+  e.blueprint = std::move(blueprint);
+  e.identifier = std::move(identifier);
+  e.title = d.Get("title");
+  e.icon = d.Get("icon");
+  e.team = d.Get("team").is_array() ? d.Get("team") : json::Value::MakeArray();
+  e.properties = d.Get("properties").is_object() ? d.Get("properties") : json::Value::MakeObject();
+  e.relations = d.Get("relations").is_object() ? d.Get("relations") : json::Value::MakeObject();
+  e.derived = d.Get("derived").is_object() ? d.Get("derived") : json::Value::MakeObject();
+  e.created_at = d.Get("createdAt").is_number() ? d.Get("createdAt").as_number() : 0;
+  e.updated_at = d.Get("updatedAt").is_number() ? d.Get("updatedAt").as_number() : 0;
+  e.datasource = d.Get("datasource").is_string() ? d.Get("datasource").as_string() : "";
+  e.barebones = d.Get("barebones").is_bool() && d.Get("barebones").as_bool();
+  return e;
+}
+
+// Same user-visible content (ignores updatedAt and derived values).
+bool SameContent(const Entity& a, const Entity& b) {
+  return a.title == b.title && a.icon == b.icon && a.team == b.team &&
+         a.properties == b.properties && a.relations == b.relations &&
+         a.barebones == b.barebones;
+}
+
+}  // namespace
+
+std::string DatabasePath(const std::string& workspace) {
+  return (std::filesystem::path(workspace) / "portolan.db").string();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct Store::Impl {
+  sqlite3* db = nullptr;
+  StringMap<StringMap<std::unique_ptr<Entity>>> entities;  // blueprint -> identifier -> entity
+  StringMap<std::vector<Referrer>> referrers;              // EdgeKey(target) -> edges
+  std::set<std::string> relation_names;                    // interned relation keys
+  // Transaction state.
+  std::map<EntityKey, std::optional<Entity>> undo;  // first-touch before-images
+  std::set<EntityKey> dirty;                        // to write at commit
+  std::map<EntityKey, std::optional<Entity>> changes;  // since TakeChanges
+  std::optional<model::Catalog> catalog_before;
+  std::vector<std::string> dirty_blueprints;
+  std::map<std::string, std::string, std::less<>> meta;
+  std::set<std::string, std::less<>> dirty_meta;
+  std::map<std::string, std::optional<std::string>, std::less<>> meta_undo;
+
+  ~Impl() {
+    if (db) sqlite3_close(db);
+  }
+
+  Status Exec(const char* sql) {
+    if (!db) return Status::Ok();
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string m = err ? err : "unknown error";
+      sqlite3_free(err);
+      return Internal(std::string("database: ") + m);
+    }
+    return Status::Ok();
+  }
+
+  const std::string* Intern(const std::string& relation) {
+    return &*relation_names.insert(relation).first;
+  }
+
+  Entity* FindMutable(std::string_view bp, std::string_view id) {
+    auto it = entities.find(bp);
+    if (it == entities.end()) return nullptr;
+    auto jt = it->second.find(id);
+    return jt == it->second.end() ? nullptr : jt->second.get();
+  }
+
+  void AddEdges(const Entity& e) {
+    for (const auto& [rel, v] : e.relations.as_object()) {
+      (void)v;
+      const std::string* name = Intern(rel);
+      for (const auto& target : e.RelationTargets(rel)) {
+        // The target blueprint comes from the relation definition; stored as-is per relation.
+        referrers[EdgeKey(TargetOf(e.blueprint, rel), target)].push_back({&e, name});
+      }
+    }
+  }
+
+  void RemoveEdges(const Entity& e) {
+    for (const auto& [rel, v] : e.relations.as_object()) {
+      (void)v;
+      for (const auto& target : e.RelationTargets(rel)) {
+        auto it = referrers.find(EdgeKey(TargetOf(e.blueprint, rel), target));
+        if (it == referrers.end()) continue;
+        auto& vec = it->second;
+        vec.erase(std::remove_if(vec.begin(), vec.end(),
+                                 [&](const Referrer& r) { return r.source == &e; }),
+                  vec.end());
+        if (vec.empty()) referrers.erase(it);
+      }
+    }
+  }
+
+  const model::Catalog* catalog = nullptr;
+  std::string TargetOf(const std::string& blueprint, const std::string& relation) const {
+    const model::Blueprint* bp = catalog->Find(blueprint);
+    if (!bp) return "";
+    const model::RelationDef* rel = bp->FindRelation(relation);
+    return rel ? rel->target : "";
+  }
+
+  void RecordTouch(const EntityKey& key, bool user_change) {
+    if (!undo.count(key)) {
+      const Entity* cur = FindMutable(key.blueprint, key.identifier);
+      undo[key] = cur ? std::optional<Entity>(*cur) : std::nullopt;
+    }
+    if (user_change && !changes.count(key)) {
+      const Entity* cur = FindMutable(key.blueprint, key.identifier);
+      changes[key] = cur ? std::optional<Entity>(*cur) : std::nullopt;
+    }
+    dirty.insert(key);
+  }
+
+  // Replaces (or inserts, or removes when e is nullopt) an entity, keeping the indexes right.
+  void Put(const EntityKey& key, std::optional<Entity> e) {
+    auto& bucket = entities[key.blueprint];
+    auto it = bucket.find(key.identifier);
+    if (it != bucket.end()) {
+      RemoveEdges(*it->second);
+      if (e) {
+        *it->second = std::move(*e);
+        AddEdges(*it->second);
+      } else {
+        bucket.erase(it);
+      }
+      return;
+    }
+    if (!e) return;
+    auto owned = std::make_unique<Entity>(std::move(*e));
+    Entity* raw = owned.get();
+    bucket.emplace(key.identifier, std::move(owned));
+    AddEdges(*raw);
+  }
+
+  // Rebuilds the reverse index (after blueprint relation targets change).
+  void RebuildEdges() {
+    referrers.clear();
+    for (auto& [bp, bucket] : entities) {
+      for (auto& [id, e] : bucket) AddEdges(*e);
+    }
+  }
+};
+
+Store::Store(std::string workspace, const Clock* clock)
+    : impl_(std::make_unique<Impl>()), workspace_(std::move(workspace)), clock_(clock) {
+  impl_->catalog = &catalog_;
+}
+
+Store::~Store() {
+  if (in_tx_) Rollback();
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& workspace, const Clock* clock) {
+  std::unique_ptr<Store> store(new Store(workspace, clock));
+  if (workspace.empty()) return store;
+  std::error_code ec;
+  std::filesystem::create_directories(workspace, ec);
+  if (ec) return InvalidArgument(workspace + ": cannot create workspace: " + ec.message());
+  Impl& im = *store->impl_;
+  std::string path = DatabasePath(workspace);
+  if (sqlite3_open_v2(path.c_str(), &im.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                      nullptr) != SQLITE_OK) {
+    return InvalidArgument(path + ": cannot open database: " +
+                           (im.db ? sqlite3_errmsg(im.db) : "out of memory"));
+  }
+  sqlite3_busy_timeout(im.db, 5000);
+  PORTOLAN_RETURN_IF_ERROR(im.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+  PORTOLAN_RETURN_IF_ERROR(im.Exec(
+      "CREATE TABLE IF NOT EXISTS blueprints (identifier TEXT PRIMARY KEY, doc TEXT NOT NULL, "
+      "  source TEXT, seq INTEGER NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS entities (blueprint TEXT NOT NULL, identifier TEXT NOT NULL, "
+      "  doc TEXT NOT NULL, PRIMARY KEY (blueprint, identifier)) WITHOUT ROWID;"
+      "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"));
+
+  // Blueprints, in the order they were first applied.
+  std::vector<model::Blueprint> bps;
+  {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(im.db, "SELECT identifier, doc, source FROM blueprints ORDER BY seq", -1,
+                       &st, nullptr);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      std::string id = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+      std::string doc = reinterpret_cast<const char*>(sqlite3_column_text(st, 1));
+      const unsigned char* src = sqlite3_column_text(st, 2);
+      auto v = json::Parse(doc);
+      if (!v.ok()) {
+        sqlite3_finalize(st);
+        return Internal(path + ": stored blueprint '" + id + "' is corrupt");
+      }
+      auto bp = model::ParseBlueprint(*v, src ? reinterpret_cast<const char*>(src) : "");
+      if (!bp.ok()) {
+        sqlite3_finalize(st);
+        return bp.status().WithContext(path + ": stored blueprint '" + id + "': ");
+      }
+      bps.push_back(std::move(*bp));
+    }
+    sqlite3_finalize(st);
+  }
+  if (!bps.empty()) PORTOLAN_RETURN_IF_ERROR(store->catalog_.Apply(std::move(bps)));
+
+  {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(im.db, "SELECT blueprint, identifier, doc FROM entities", -1, &st,
+                       nullptr);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      std::string bp = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+      std::string id = reinterpret_cast<const char*>(sqlite3_column_text(st, 1));
+      auto doc = json::Parse(std::string_view(
+          reinterpret_cast<const char*>(sqlite3_column_text(st, 2)),
+          static_cast<size_t>(sqlite3_column_bytes(st, 2))));
+      if (!doc.ok()) {
+        sqlite3_finalize(st);
+        return Internal(path + ": stored entity '" + bp + "/" + id + "' is corrupt");
+      }
+      EntityKey key{bp, id};
+      im.Put(key, EntityFromDoc(std::move(bp), std::move(id), *doc));
+    }
+    sqlite3_finalize(st);
+  }
+  {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(im.db, "SELECT key, value FROM meta", -1, &st, nullptr);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      im.meta[reinterpret_cast<const char*>(sqlite3_column_text(st, 0))] =
+          reinterpret_cast<const char*>(sqlite3_column_text(st, 1));
+    }
+    sqlite3_finalize(st);
+  }
+  return store;
+}
+
+// ---- Blueprints ------------------------------------------------------------------------------
+
+Status Store::ApplyBlueprints(std::vector<model::Blueprint> blueprints) {
+  bool own_tx = !in_tx_;
+  if (own_tx) PORTOLAN_RETURN_IF_ERROR(Begin());
+  if (!impl_->catalog_before) impl_->catalog_before = catalog_;
+  std::vector<std::string> ids;
+  for (const auto& bp : blueprints) ids.push_back(bp.identifier);
+  Status s = catalog_.Apply(std::move(blueprints));
+  if (!s.ok()) {
+    if (own_tx) Rollback();
+    return s;
+  }
+  for (auto& id : ids) impl_->dirty_blueprints.push_back(id);
+  impl_->RebuildEdges();
+  if (own_tx) return Commit();
+  return Status::Ok();
+}
+
+Status Store::DeleteBlueprint(std::string_view id) {
+  if (Count(id) > 0) {
+    return FailedPrecondition("blueprint '" + std::string(id) + "' still has " +
+                              std::to_string(Count(id)) + " entities");
+  }
+  bool own_tx = !in_tx_;
+  if (own_tx) PORTOLAN_RETURN_IF_ERROR(Begin());
+  if (!impl_->catalog_before) impl_->catalog_before = catalog_;
+  Status s = catalog_.Remove(id);
+  if (!s.ok()) {
+    if (own_tx) Rollback();
+    return s;
+  }
+  impl_->dirty_blueprints.emplace_back(id);
+  if (own_tx) return Commit();
+  return Status::Ok();
+}
+
+// ---- Reads -----------------------------------------------------------------------------------
+
+const Entity* Store::Find(std::string_view blueprint, std::string_view identifier) const {
+  return impl_->FindMutable(blueprint, identifier);
+}
+
+std::vector<const Entity*> Store::List(std::string_view blueprint) const {
+  std::vector<const Entity*> out;
+  auto it = impl_->entities.find(blueprint);
+  if (it == impl_->entities.end()) return out;
+  out.reserve(it->second.size());
+  for (const auto& [id, e] : it->second) out.push_back(e.get());
+  std::sort(out.begin(), out.end(),
+            [](const Entity* a, const Entity* b) { return a->identifier < b->identifier; });
+  return out;
+}
+
+size_t Store::Count(std::string_view blueprint) const {
+  auto it = impl_->entities.find(blueprint);
+  return it == impl_->entities.end() ? 0 : it->second.size();
+}
+
+void Store::ForEach(std::string_view blueprint,
+                    const std::function<void(const Entity&)>& fn) const {
+  auto it = impl_->entities.find(blueprint);
+  if (it == impl_->entities.end()) return;
+  for (const auto& [id, e] : it->second) fn(*e);
+}
+
+const std::vector<Referrer>& Store::Referrers(std::string_view blueprint,
+                                              std::string_view identifier) const {
+  static const std::vector<Referrer> kEmpty;
+  auto it = impl_->referrers.find(EdgeKey(blueprint, identifier));
+  return it == impl_->referrers.end() ? kEmpty : it->second;
+}
+
+std::vector<EntityKey> Store::KeysByDatasource(std::string_view datasource) const {
+  std::vector<EntityKey> out;
+  for (const auto& [bp, bucket] : impl_->entities) {
+    for (const auto& [id, e] : bucket) {
+      if (e->datasource == datasource) out.push_back(e->key());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// ---- Writes ----------------------------------------------------------------------------------
+
+namespace {
+
+// Finds the entities of `blueprint` matching a search query.
+Result<std::vector<std::string>> Search(const Store& store, std::string_view blueprint,
+                                        const json::Value& q, double now) {
+  PORTOLAN_RETURN_IF_ERROR(query::Validate(q));
+  std::vector<std::string> ids;
+  Status err;
+  query::Context ctx{now, &store};
+  store.ForEach(blueprint, [&](const Entity& e) {
+    if (!err.ok()) return;
+    auto m = query::Matches(q, e, ctx);
+    if (!m.ok()) {
+      err = m.status();
+      return;
+    }
+    if (*m) ids.push_back(e.identifier);
+  });
+  if (!err.ok()) return err;
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+}  // namespace
+
+Result<WriteOutcome> Store::Upsert(std::string_view blueprint_id, const json::Value& body,
+                                   const UpsertOptions& options) {
+  if (!in_tx_ && !options.validation_only) {
+    return Internal("Store::Upsert outside a transaction");
+  }
+  const model::Blueprint* bp = catalog_.Find(blueprint_id);
+  if (!bp) return NotFoundError("blueprint '" + std::string(blueprint_id) + "' does not exist");
+  if (!body.is_object()) return BadRequest("entity must be a JSON object");
+  const double now = clock_->Now();
+
+  // Identifier: a string, or a search query that must match exactly one existing entity.
+  const json::Value& idv = body.Get("identifier");
+  std::string identifier;
+  bool by_search = false;
+  if (idv.is_string()) {
+    identifier = idv.as_string();
+    if (!IsValidEntityIdentifier(identifier)) {
+      return BadRequest("/identifier: \"" + identifier +
+                        "\" does not match ^(?!\\.{1,2}$)[\\p{L}0-9@_.+:\\\\/=-]+$ (max 1000)");
+    }
+  } else if (IsSearchQuery(idv)) {
+    PORTOLAN_ASSIGN_OR_RETURN(auto ids, Search(*this, blueprint_id, idv, now));
+    if (ids.size() != 1) {
+      Status s = ids.empty() ? NotFoundError("/identifier: the search query matches no entity "
+                                             "of blueprint '" + std::string(blueprint_id) + "'")
+                             : BadRequest("/identifier: the search query matches " +
+                                          std::to_string(ids.size()) +
+                                          " entities; it must match exactly one");
+      return s;
+    }
+    identifier = ids[0];
+    by_search = true;
+  } else if (idv.is_null()) {
+    return BadRequest("/identifier: required");
+  } else {
+    return BadRequest(std::string("/identifier: must be a string, not ") +
+                      json::TypeName(idv.type()));
+  }
+
+  for (const auto& [key, v] : body.as_object()) {
+    (void)v;
+    static const std::set<std::string, std::less<>> kKnown = {
+        "identifier", "title", "icon", "team", "properties", "relations", "blueprint"};
+    if (!kKnown.count(key)) return BadRequest("/" + key + ": unknown entity field");
+  }
+  if (const json::Value* b = body.Find("blueprint");
+      b && !(b->is_string() && b->as_string() == blueprint_id)) {
+    return BadRequest("/blueprint: does not match the blueprint '" + std::string(blueprint_id) +
+                      "'");
+  }
+
+  const Entity* existing = Find(blueprint_id, identifier);
+  if (existing && !existing->barebones && !options.upsert) {
+    return PortError(StatusCode::kAlreadyExists, "identifier_taken",
+                     "entity '" + std::string(blueprint_id) + "/" + identifier +
+                         "' already exists");
+  }
+  (void)by_search;
+
+  Entity next;
+  bool merge = existing && options.upsert && options.merge;
+  if (merge) {
+    next = *existing;
+  } else {
+    next.blueprint = std::string(blueprint_id);
+    next.identifier = identifier;
+    next.title = json::Value();
+    next.icon = json::Value();
+    next.team = json::Value::MakeArray();
+    next.properties = json::Value::MakeObject();
+    next.relations = json::Value::MakeObject();
+    next.derived = existing ? existing->derived : json::Value::MakeObject();
+    next.created_at = existing ? existing->created_at : now;
+    next.updated_at = existing ? existing->updated_at : now;
+  }
+  next.barebones = false;
+
+  // Top-level fields.
+  if (const json::Value* t = body.Find("title")) {
+    if (!t->is_string() && !t->is_null()) return BadRequest("/title: must be a string");
+    next.title = *t;
+  }
+  if (const json::Value* i = body.Find("icon")) {
+    if (!i->is_string() && !i->is_null()) return BadRequest("/icon: must be a string");
+    next.icon = *i;
+  }
+  if (const json::Value* t = body.Find("team")) {
+    if (bp->ownership.type == "Inherited") {
+      return PortError(StatusCode::kInvalidArgument, "team_inheritance_enabled",
+                       "/team: blueprint '" + bp->identifier +
+                           "' inherits its team; the team cannot be set");
+    }
+    json::Value teams = json::Value::MakeArray();
+    if (t->is_string()) {
+      teams.Push(*t);
+    } else if (t->is_array()) {
+      for (const auto& x : t->as_array()) {
+        if (!x.is_string()) return BadRequest("/team: must be a string or an array of strings");
+        teams.Push(x);
+      }
+    } else if (IsSearchQuery(*t)) {
+      PORTOLAN_ASSIGN_OR_RETURN(auto ids, Search(*this, "_team", *t, now));
+      for (auto& id : ids) teams.Push(id);
+    } else if (!t->is_null()) {
+      return BadRequest("/team: must be a string, an array of strings or a search query");
+    }
+    next.team = std::move(teams);
+  }
+
+  // Properties: schema keys only; values checked against the schema.
+  if (const json::Value* props = body.Find("properties")) {
+    if (!props->is_object() && !props->is_null()) {
+      return BadRequest("/properties: must be an object");
+    }
+    if (props->is_object()) {
+      for (const auto& [key, value] : props->as_object()) {
+        const model::PropertyDef* def = bp->FindProperty(key);
+        if (!def) {
+          std::string what = bp->FindMirror(key)        ? "a mirror property"
+                             : bp->FindCalculation(key) ? "a calculation property"
+                             : bp->FindAggregation(key) ? "an aggregation property"
+                                                        : "";
+          return SchemaMismatch("/properties/" + json::PointerEscape(key) + ": " +
+                                (what.empty() ? "unknown property of blueprint '" +
+                                                    bp->identifier + "'"
+                                              : "is " + what + " of blueprint '" +
+                                                    bp->identifier + "' and cannot be written"));
+        }
+        Status s = model::ValidatePropertyValue(*def, value);
+        if (!s.ok()) {
+          return SchemaMismatch("/properties/" + json::PointerEscape(key) + ": " + s.message());
+        }
+        if (value.is_null()) {
+          next.properties.Erase(key);
+        } else {
+          next.properties.Set(key, value);
+        }
+      }
+    }
+  }
+  if (!merge) {
+    for (const auto& def : bp->properties) {
+      const json::Value* dflt = def.schema.Find("default");
+      if (dflt && !dflt->is_null() && !next.properties.Has(def.key)) {
+        next.properties.Set(def.key, *dflt);
+      }
+    }
+  }
+
+  // Relations: declared keys; single vs many; targets must exist (or are created barebones).
+  WriteOutcome outcome;
+  std::vector<EntityKey> to_create;
+  if (const json::Value* rels = body.Find("relations")) {
+    if (!rels->is_object() && !rels->is_null()) return BadRequest("/relations: must be an object");
+    if (rels->is_object()) {
+      for (const auto& [key, value] : rels->as_object()) {
+        std::string ptr = "/relations/" + json::PointerEscape(key);
+        const model::RelationDef* rel = bp->FindRelation(key);
+        if (!rel) {
+          return SchemaMismatch(ptr + ": unknown relation of blueprint '" + bp->identifier + "'");
+        }
+        json::Value resolved;
+        if (value.is_null()) {
+          resolved = rel->many ? json::Value::MakeArray() : json::Value();
+        } else if (value.is_string()) {
+          resolved = rel->many ? json::Value(json::Array{value}) : value;
+        } else if (value.is_array()) {
+          if (!rel->many) {
+            return PortError(StatusCode::kInvalidArgument, "relation_many_violation",
+                             ptr + ": relation '" + key +
+                                 "' is not \"many\" and takes one identifier, not an array");
+          }
+          for (const auto& x : value.as_array()) {
+            if (!x.is_string()) return BadRequest(ptr + ": identifiers must be strings");
+          }
+          resolved = value;
+        } else if (IsSearchQuery(value)) {
+          auto ids = Search(*this, rel->target, value, now);
+          if (!ids.ok()) return ids.status().WithContext(ptr + ": ");
+          if (rel->many) {
+            if (ids->size() > 100) ids->resize(100);
+            json::Value arr = json::Value::MakeArray();
+            for (auto& id : *ids) arr.Push(id);
+            resolved = std::move(arr);
+          } else if (ids->size() == 1) {
+            resolved = (*ids)[0];
+          } else {
+            return NotFoundError(ptr + ": the search query matches " +
+                                 std::to_string(ids->size()) + " entities of blueprint '" +
+                                 rel->target + "'; a single relation needs exactly one");
+          }
+        } else {
+          return BadRequest(ptr + ": must be an identifier, an array, null or a search query");
+        }
+        // Targets must exist.
+        std::vector<std::string> targets;
+        if (resolved.is_string()) targets.push_back(resolved.as_string());
+        if (resolved.is_array()) {
+          for (const auto& x : resolved.as_array()) targets.push_back(x.as_string());
+        }
+        for (const auto& t : targets) {
+          if (!IsValidEntityIdentifier(t)) {
+            return BadRequest(ptr + ": \"" + t + "\" is not a valid identifier");
+          }
+          bool exists = Find(rel->target, t) != nullptr ||
+                        (rel->target == blueprint_id && t == identifier);
+          bool pending = std::find(to_create.begin(), to_create.end(),
+                                   EntityKey{rel->target, t}) != to_create.end();
+          if (exists || pending) continue;
+          if (!options.create_missing_related || rel->target == "_team" ||
+              rel->target == "_user") {
+            return NotFoundError(ptr + ": related entity '" + rel->target + "/" + t +
+                                 "' does not exist");
+          }
+          to_create.push_back({rel->target, t});
+        }
+        next.relations.Set(key, std::move(resolved));
+      }
+    }
+  }
+
+  // Required properties and relations (barebones entities are exempt until upserted).
+  for (const auto& req : bp->required) {
+    if (next.properties.Get(req).is_null()) {
+      return SchemaMismatch("/properties/" + json::PointerEscape(req) +
+                            ": required property of blueprint '" + bp->identifier +
+                            "' is missing");
+    }
+  }
+  for (const auto& rel : bp->relations) {
+    if (rel.required && next.relations.Get(rel.key).is_null()) {
+      return PortError(StatusCode::kInvalidArgument, "required_relation",
+                       "/relations/" + json::PointerEscape(rel.key) +
+                           ": required relation of blueprint '" + bp->identifier +
+                           "' is missing");
+    }
+  }
+
+  outcome.key = {std::string(blueprint_id), identifier};
+  outcome.created = existing == nullptr;
+  outcome.changed = !existing || existing->barebones || !SameContent(*existing, next);
+  outcome.created_related = to_create;
+  if (options.validation_only) return outcome;
+
+  for (const auto& k : to_create) {
+    Entity bare;
+    bare.blueprint = k.blueprint;
+    bare.identifier = k.identifier;
+    bare.team = json::Value::MakeArray();
+    bare.properties = json::Value::MakeObject();
+    bare.relations = json::Value::MakeObject();
+    bare.derived = json::Value::MakeObject();
+    bare.created_at = bare.updated_at = now;
+    bare.barebones = true;
+    impl_->RecordTouch(k, true);
+    impl_->Put(k, std::move(bare));
+  }
+  if (outcome.changed) next.updated_at = now;
+  if (!options.datasource.empty()) next.datasource = options.datasource;
+  if (outcome.changed || next.datasource != (existing ? existing->datasource : "")) {
+    impl_->RecordTouch(outcome.key, outcome.changed);
+    impl_->Put(outcome.key, std::move(next));
+  }
+  return outcome;
+}
+
+Result<std::vector<EntityKey>> Store::Delete(std::string_view blueprint,
+                                             std::string_view identifier,
+                                             bool delete_dependents) {
+  if (!in_tx_) return Internal("Store::Delete outside a transaction");
+  if (!Find(blueprint, identifier)) {
+    return NotFoundError("entity '" + std::string(blueprint) + "/" + std::string(identifier) +
+                         "' does not exist");
+  }
+  // Collect the entities to delete: the entity, plus (with dependents) every entity holding a
+  // required relation to one being deleted, transitively.
+  std::vector<EntityKey> order;
+  std::set<EntityKey> seen;
+  std::vector<EntityKey> stack{{std::string(blueprint), std::string(identifier)}};
+  while (!stack.empty()) {
+    EntityKey k = stack.back();
+    stack.pop_back();
+    if (!seen.insert(k).second) continue;
+    order.push_back(k);
+    for (const Referrer& r : Referrers(k.blueprint, k.identifier)) {
+      const model::Blueprint* sbp = catalog_.Find(r.source->blueprint);
+      const model::RelationDef* rel = sbp ? sbp->FindRelation(*r.relation) : nullptr;
+      if (!rel || !rel->required) continue;
+      if (!delete_dependents) {
+        return PortError(StatusCode::kFailedPrecondition, "required_relation",
+                         "entity '" + k.ToString() + "' is the target of the required relation '" +
+                             *r.relation + "' of '" + r.source->key().ToString() +
+                             "'; delete with dependents to remove both");
+      }
+      stack.push_back(r.source->key());
+    }
+  }
+  const double now = clock_->Now();
+  for (const auto& k : order) {
+    // Clear relations of surviving entities that point at it.
+    std::vector<Referrer> refs = Referrers(k.blueprint, k.identifier);
+    for (const Referrer& r : refs) {
+      EntityKey src = r.source->key();
+      if (seen.count(src)) continue;
+      Entity copy = *r.source;
+      json::Value* v = copy.relations.Find(*r.relation);
+      if (!v) continue;
+      if (v->is_string()) {
+        *v = json::Value();
+      } else if (v->is_array()) {
+        auto& arr = v->as_array();
+        arr.erase(std::remove_if(arr.begin(), arr.end(),
+                                 [&](const json::Value& x) {
+                                   return x.is_string() && x.as_string() == k.identifier;
+                                 }),
+                  arr.end());
+      }
+      copy.updated_at = now;
+      impl_->RecordTouch(src, true);
+      impl_->Put(src, std::move(copy));
+    }
+    impl_->RecordTouch(k, true);
+    impl_->Put(k, std::nullopt);
+  }
+  return order;
+}
+
+void Store::SetDerived(const Entity& entity, json::Value derived) {
+  if (entity.derived == derived) return;
+  EntityKey key = entity.key();
+  if (in_tx_) impl_->RecordTouch(key, false);
+  if (Entity* e = impl_->FindMutable(key.blueprint, key.identifier)) e->derived = std::move(derived);
+}
+
+// ---- Transactions ----------------------------------------------------------------------------
+
+Status Store::Begin() {
+  if (in_tx_) return Internal("nested transaction");
+  PORTOLAN_RETURN_IF_ERROR(impl_->Exec("BEGIN IMMEDIATE"));
+  in_tx_ = true;
+  return Status::Ok();
+}
+
+Status Store::Commit() {
+  if (!in_tx_) return Internal("commit without a transaction");
+  Impl& im = *impl_;
+  if (im.db) {
+    sqlite3_stmt* put = nullptr;
+    sqlite3_stmt* del = nullptr;
+    sqlite3_prepare_v2(im.db,
+                       "INSERT OR REPLACE INTO entities (blueprint, identifier, doc) "
+                       "VALUES (?, ?, ?)", -1, &put, nullptr);
+    sqlite3_prepare_v2(im.db, "DELETE FROM entities WHERE blueprint = ? AND identifier = ?", -1,
+                       &del, nullptr);
+    bool ok = true;
+    std::string doc;
+    for (const auto& k : im.dirty) {
+      const Entity* e = Find(k.blueprint, k.identifier);
+      sqlite3_stmt* st = e ? put : del;
+      sqlite3_reset(st);
+      sqlite3_bind_text(st, 1, k.blueprint.data(), static_cast<int>(k.blueprint.size()),
+                        SQLITE_STATIC);
+      sqlite3_bind_text(st, 2, k.identifier.data(), static_cast<int>(k.identifier.size()),
+                        SQLITE_STATIC);
+      if (e) {
+        doc.clear();
+        json::WriteTo(EntityToDoc(*e), &doc);
+        sqlite3_bind_text(st, 3, doc.data(), static_cast<int>(doc.size()), SQLITE_TRANSIENT);
+      }
+      if (sqlite3_step(st) != SQLITE_DONE) {
+        ok = false;
+        break;
+      }
+    }
+    sqlite3_finalize(put);
+    sqlite3_finalize(del);
+    if (ok && !im.dirty_blueprints.empty()) {
+      sqlite3_stmt* bput = nullptr;
+      sqlite3_stmt* bdel = nullptr;
+      sqlite3_prepare_v2(im.db,
+                         "INSERT INTO blueprints (identifier, doc, source, seq) VALUES (?, ?, ?, "
+                         "(SELECT COALESCE(MAX(seq), 0) + 1 FROM blueprints)) "
+                         "ON CONFLICT(identifier) DO UPDATE SET doc = excluded.doc, "
+                         "source = excluded.source", -1, &bput, nullptr);
+      sqlite3_prepare_v2(im.db, "DELETE FROM blueprints WHERE identifier = ?", -1, &bdel,
+                         nullptr);
+      for (const auto& id : im.dirty_blueprints) {
+        const model::Blueprint* bp = catalog_.Find(id);
+        // System blueprints are stored as the user's extension document.
+        sqlite3_stmt* st = bp ? bput : bdel;
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, id.data(), static_cast<int>(id.size()), SQLITE_STATIC);
+        std::string doc;
+        if (bp) {
+          doc = json::Write(bp->raw);
+          sqlite3_bind_text(st, 2, doc.data(), static_cast<int>(doc.size()), SQLITE_TRANSIENT);
+          sqlite3_bind_text(st, 3, bp->source.data(), static_cast<int>(bp->source.size()),
+                            SQLITE_TRANSIENT);
+        }
+        if (sqlite3_step(st) != SQLITE_DONE) {
+          ok = false;
+          break;
+        }
+      }
+      sqlite3_finalize(bput);
+      sqlite3_finalize(bdel);
+    }
+    if (ok && !im.dirty_meta.empty()) {
+      sqlite3_stmt* st = nullptr;
+      sqlite3_prepare_v2(im.db, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", -1, &st,
+                         nullptr);
+      for (const auto& k : im.dirty_meta) {
+        sqlite3_reset(st);
+        const std::string& v = im.meta[k];
+        sqlite3_bind_text(st, 1, k.data(), static_cast<int>(k.size()), SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+          ok = false;
+          break;
+        }
+      }
+      sqlite3_finalize(st);
+    }
+    if (!ok) {
+      std::string err = sqlite3_errmsg(im.db);
+      Rollback();
+      return Internal("database write failed: " + err);
+    }
+    Status s = im.Exec("COMMIT");
+    if (!s.ok()) {
+      Rollback();
+      return s;
+    }
+  }
+  im.undo.clear();
+  im.dirty.clear();
+  im.dirty_blueprints.clear();
+  im.dirty_meta.clear();
+  im.meta_undo.clear();
+  im.catalog_before.reset();
+  in_tx_ = false;
+  return Status::Ok();
+}
+
+void Store::Rollback() {
+  if (!in_tx_) return;
+  Impl& im = *impl_;
+  im.Exec("ROLLBACK").IgnoreError();
+  if (im.catalog_before) {
+    catalog_ = std::move(*im.catalog_before);
+    im.catalog_before.reset();
+  }
+  for (auto& [key, before] : im.undo) im.Put(key, std::move(before));
+  if (!im.dirty_blueprints.empty()) im.RebuildEdges();
+  for (auto& [k, v] : im.meta_undo) {
+    if (v) {
+      im.meta[k] = *v;
+    } else {
+      im.meta.erase(k);
+    }
+  }
+  im.meta_undo.clear();
+  im.undo.clear();
+  im.dirty.clear();
+  im.changes.clear();
+  im.dirty_blueprints.clear();
+  im.dirty_meta.clear();
+  in_tx_ = false;
+}
+
+std::vector<Change> Store::TakeChanges() {
+  std::vector<Change> out;
+  out.reserve(impl_->changes.size());
+  for (auto& [k, before] : impl_->changes) out.push_back({k, std::move(before)});
+  impl_->changes.clear();
+  return out;
+}
+
+std::optional<std::string> Store::GetMeta(std::string_view key) const {
+  auto it = impl_->meta.find(key);
+  if (it == impl_->meta.end()) return std::nullopt;
+  return it->second;
+}
+
+void Store::SetMeta(std::string_view key, std::string value) {
+  if (in_tx_ && !impl_->meta_undo.count(key)) impl_->meta_undo[std::string(key)] = GetMeta(key);
+  impl_->meta[std::string(key)] = std::move(value);
+  impl_->dirty_meta.insert(std::string(key));
+}
+
+}  // namespace portolan::store

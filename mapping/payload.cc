@@ -1,0 +1,117 @@
+#include "mapping/payload.h"
+
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+namespace portolan::mapping {
+
+namespace {
+
+std::vector<std::string> SplitPath(std::string_view path) {
+  if (!path.empty() && path[0] == '.') path.remove_prefix(1);
+  std::vector<std::string> keys;
+  if (path.empty()) return keys;
+  size_t start = 0;
+  while (true) {
+    size_t dot = path.find('.', start);
+    keys.emplace_back(path.substr(start, dot == std::string_view::npos ? path.npos : dot - start));
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return keys;
+}
+
+std::string Article(json::Type t) {
+  return t == json::Type::kArray || t == json::Type::kObject
+             ? std::string("an ") + json::TypeName(t)
+             : std::string("a ") + json::TypeName(t);
+}
+
+}  // namespace
+
+Status ParsePayload(std::string_view text, std::string_view name, const PayloadOptions& options,
+                    const ItemCallback& on_item) {
+  // A UTF-8 byte order mark is not JSON; editors on some systems write one.
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  const std::vector<std::string> keys = SplitPath(options.items_path);
+  const std::string file(name);
+  size_t position = 0;
+  Status callback_status;  // the caller's own error passes through unprefixed
+
+  auto emit = [&](json::Value item, int line, std::string_view what) -> Status {
+    if (!item.is_object()) {
+      return InvalidArgument(file + ":" + std::to_string(line) + ": items must be JSON objects, " +
+                             std::string(what) + " is " + Article(item.type()));
+    }
+    ItemSource source{file, line, position++};
+    callback_status = on_item(std::move(item), source);
+    return callback_status;
+  };
+  auto emit_all = [&](json::Value value, int line) -> Status {
+    if (value.is_array()) {
+      json::Array& elements = value.as_array();
+      for (size_t i = 0; i < elements.size(); ++i) {
+        PORTOLAN_RETURN_IF_ERROR(
+            emit(std::move(elements[i]), line, "element " + std::to_string(i) + " of the array"));
+      }
+      return Status::Ok();
+    }
+    return emit(std::move(value), line, "the value");
+  };
+
+  Status parsed = json::ParseSequence(text, [&](json::Value value, int line) -> Status {
+    if (keys.empty()) return emit_all(std::move(value), line);
+    json::Value* at = &value;
+    for (const auto& key : keys) {
+      json::Value* next = at->Find(key);
+      if (!next) {
+        return InvalidArgument(file + ":" + std::to_string(line) + ": items path '" +
+                               options.items_path + "' not found (no key '" + key + "' in " +
+                               Article(at->type()) + ")");
+      }
+      at = next;
+    }
+    if (!at->is_array() && !at->is_object()) {
+      return InvalidArgument(file + ":" + std::to_string(line) + ": items path '" +
+                             options.items_path + "' holds " + Article(at->type()) +
+                             ", not an array of objects");
+    }
+    json::Value items = std::move(*at);
+    return emit_all(std::move(items), line);
+  });
+  if (parsed.ok() || !callback_status.ok()) return parsed;
+  // Parser messages read "line 3, column 7: ..."; ours already start with the file name.
+  if (parsed.message().rfind(file + ":", 0) == 0) return parsed;
+  return parsed.WithContext(file + ": ");
+}
+
+Status ReadPayloads(const std::vector<std::string>& paths, const PayloadOptions& options,
+                    const ItemCallback& on_item) {
+  for (const auto& path : paths) {
+    std::string text;
+    if (path == "-") {
+      std::ostringstream ss;
+      ss << std::cin.rdbuf();
+      text = ss.str();
+    } else {
+      auto read = json::ReadFile(path);
+      if (!read.ok()) return NotFound(read.status().message());
+      text = std::move(*read);
+    }
+    PORTOLAN_RETURN_IF_ERROR(ParsePayload(text, path, options, on_item));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<json::Value>> ReadPayloadItems(const std::vector<std::string>& paths,
+                                                  const PayloadOptions& options) {
+  std::vector<json::Value> items;
+  PORTOLAN_RETURN_IF_ERROR(ReadPayloads(paths, options, [&](json::Value item, const ItemSource&) {
+    items.push_back(std::move(item));
+    return Status::Ok();
+  }));
+  return items;
+}
+
+}  // namespace portolan::mapping

@@ -1,2 +1,0 @@
-// Replaced as mapping sources land.
-namespace portolan::mapping {}
