@@ -2,12 +2,14 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <map>
 #include <regex>
 #include <set>
+#include <utility>
 
 #include "engine/base/json.h"
 #include "mapping/internal/python.h"
@@ -140,7 +142,12 @@ class ConfigLoader {
     } catch (const YAML::Exception& e) {
       return InvalidArgument(Where(e.mark) + e.msg);
     }
-    PORTOLAN_RETURN_IF_ERROR(LoadRoot(root));
+    try {
+      PORTOLAN_RETURN_IF_ERROR(LoadRoot(root));
+    } catch (const YAML::Exception& e) {
+      // Not expected: every node is type-checked before use. Keep it out of callers anyway.
+      return Internal(Where(e.mark) + "reading the YAML: " + e.msg);
+    }
     return std::move(config_);
   }
 
@@ -178,25 +185,21 @@ class ConfigLoader {
     return members;
   }
 
+  // Ocean ignores unknown keys; where integrations add none, a typo is likely, so say so. An
+  // entity field directly under `port.entity` is a mapping indented one level too shallow.
   void WarnUnknown(const Members& members, std::initializer_list<std::string_view> known,
-                   const std::string& field, std::string_view hint = "") {
+                   const std::string& field, bool under_entity = false) {
+    static const std::set<std::string, std::less<>> kEntityFields = {
+        "identifier", "title", "blueprint", "icon", "team", "properties", "relations"};
     for (const auto& m : members) {
-      bool found = false;
-      for (auto k : known) found = found || k == m.key;
-      if (found) continue;
+      if (std::find(known.begin(), known.end(), m.key) != known.end()) continue;
       std::string w =
           Where(m.key_node.Mark()) + field + "." + m.key + ": unknown key, ignored (as Ocean does)";
-      if (!hint.empty() && FindHint(m.key, hint)) {
-        w += "; did you mean " + std::string(hint) + "." + m.key + "?";
+      if (under_entity && kEntityFields.count(m.key)) {
+        w += "; did you mean port.entity.mappings." + m.key + "?";
       }
       config_.warnings.push_back(std::move(w));
     }
-  }
-
-  static bool FindHint(const std::string& key, std::string_view hint) {
-    static const std::set<std::string> kEntityFields = {
-        "identifier", "title", "blueprint", "icon", "team", "properties", "relations"};
-    return hint.ends_with("mappings") && kEntityFields.count(key) > 0;
   }
 
   Result<bool> Bool(const YAML::Node& node, const std::string& field) {
@@ -206,7 +209,7 @@ class ConfigLoader {
       if (v.type == ScalarType::kBool) return v.boolean;
       if (v.type == ScalarType::kInt && (v.number == 0 || v.number == 1)) return v.number == 1;
       std::string s;
-      for (char c : node.Scalar()) s.push_back(static_cast<char>(std::tolower(c)));
+      for (unsigned char c : node.Scalar()) s.push_back(static_cast<char>(std::tolower(c)));
       static const std::set<std::string> kTrue = {"1", "on", "t", "true", "y", "yes"};
       static const std::set<std::string> kFalse = {"0", "off", "f", "false", "n", "no"};
       if (kTrue.count(s)) return true;
@@ -256,7 +259,7 @@ class ConfigLoader {
     comb.kind = FieldNode::Kind::kLeaf;
     PORTOLAN_ASSIGN_OR_RETURN(comb.leaf,
                               Jq(*combinator, field + ".combinator", rel + ".combinator", false));
-    out.members.emplace_back("combinator", std::move(comb));
+    out.members.push_back({"combinator", std::move(comb)});
     if (!rules->IsSequence()) {
       return Error(*rules, field + ".rules",
                    std::string("must be a list, not ") + NodeKindName(*rules));
@@ -283,11 +286,11 @@ class ConfigLoader {
         leaf.kind = FieldNode::Kind::kLeaf;
         PORTOLAN_ASSIGN_OR_RETURN(leaf.leaf,
                                   Jq(*v, rfield + "." + key, rel + ".rules." + key, false));
-        r.members.emplace_back(key, std::move(leaf));
+        r.members.push_back({key, std::move(leaf)});
       }
       list.elements.push_back(std::move(r));
     }
-    out.members.emplace_back("rules", std::move(list));
+    out.members.push_back({"rules", std::move(list)});
     return out;
   }
 
@@ -319,7 +322,7 @@ class ConfigLoader {
       }
       PORTOLAN_ASSIGN_OR_RETURN(FieldNode child,
                                 Field(m.value, field + "." + m.key, rel + "." + m.key, allow));
-      out.members.emplace_back(m.key, std::move(child));
+      out.members.push_back({m.key, std::move(child)});
     }
     return out;
   }
@@ -357,7 +360,7 @@ class ConfigLoader {
       } else {
         PORTOLAN_ASSIGN_OR_RETURN(child, Field(*value, f, spec.key, spec.allow));
       }
-      out.members.emplace_back(spec.key, std::move(child));
+      out.members.push_back({spec.key, std::move(child)});
     }
     return out;
   }
@@ -403,7 +406,7 @@ class ConfigLoader {
     const YAML::Node* entity = FindMember(pm, "entity");
     if (!entity) return Error(*port, field + ".port.entity", "required field is missing");
     PORTOLAN_ASSIGN_OR_RETURN(Members em, MapMembers(*entity, field + ".port.entity"));
-    WarnUnknown(em, {"mappings"}, field + ".port.entity", "port.entity.mappings");
+    WarnUnknown(em, {"mappings"}, field + ".port.entity", /*under_entity=*/true);
     const YAML::Node* mappings = FindMember(em, "mappings");
     if (!mappings) {
       return Error(*entity, field + ".port.entity.mappings", "required field is missing");
@@ -452,7 +455,7 @@ class ConfigLoader {
     }
     if (resources.IsDefined()) {
       for (size_t i = 0; i < resources.size(); ++i) {
-        PORTOLAN_ASSIGN_OR_RETURN(ResourceConfig r, Resource(resources[i], i));
+        PORTOLAN_ASSIGN_OR_RETURN(ResourceConfig r, Resource(std::as_const(resources)[i], i));
         config_.resources.push_back(std::move(r));
       }
     }

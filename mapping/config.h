@@ -1,7 +1,7 @@
 // The port app config: Ocean's YAML mapping, loaded and validated as Ocean's pydantic v1 models
 // do, with every jq program compiled once, here.
 //
-// Accepted file shapes (see mapping/SEMANTICS.md §1):
+// Accepted file shapes (see docs/mapping.md §1):
 //   1. the full config: a mapping with `resources:` (and the optional top-level flags);
 //   2. a bare list of resources (`- kind: ...`), as the Port docs show snippets;
 //   3. one resource (a mapping with `kind:` and no `resources:`).
@@ -72,14 +72,21 @@ struct JqExpr {
   bool compiled() const { return program != nullptr; }
 };
 
+struct FieldMember;
+
 // The entity template: objects (entity fields, properties, relations, search queries), lists
 // (search-query rules) and jq leaves.
 struct FieldNode {
   enum class Kind { kLeaf, kObject, kList };
   Kind kind = Kind::kObject;
-  JqExpr leaf;                                             // kLeaf
-  std::vector<std::pair<std::string, FieldNode>> members;  // kObject, in output order
-  std::vector<FieldNode> elements;                         // kList
+  JqExpr leaf;                       // kLeaf
+  std::vector<FieldMember> members;  // kObject, in output order
+  std::vector<FieldNode> elements;   // kList
+};
+
+struct FieldMember {
+  std::string key;
+  FieldNode node;
 };
 
 struct ResourceConfig {

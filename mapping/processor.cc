@@ -50,7 +50,8 @@ class ResourceMapper {
     }
     // Both programs run on the original parent (spec §4.2).
     jq::Output items = Run(*r_.items_to_parse, input);
-    json::Value parent;
+    json::Value transformed_value;
+    const json::Value* parent = &item;
     if (r_.top_level_transform) {
       jq::Output transformed = Run(*r_.top_level_transform, input);
       if (!transformed.has_value() || transformed.value.is_null()) {
@@ -58,9 +59,8 @@ class ResourceMapper {
                         " returned None" + Why(transformed) + "; skipping the item");
         return;
       }
-      parent = std::move(transformed.value);
-    } else {
-      parent = item;
+      transformed_value = std::move(transformed.value);
+      parent = &transformed_value;
     }
     if (!items.has_value() || !items.value.is_array()) {
       json::Value v = items.ValueOrNull();
@@ -69,15 +69,15 @@ class ResourceMapper {
                       PythonTypeName(v) + Why(items) + "; skipping the item");
       return;
     }
-    if (!parent.is_object()) {
-      Warn(index, "itemsToParse: the item is a " + PythonTypeName(parent) +
+    if (!parent->is_object()) {
+      Warn(index, "itemsToParse: the item is a " + PythonTypeName(*parent) +
                       ", not an object, so elements cannot be merged into it; skipping the item");
       return;
     }
     const json::Array& elements = items.value.as_array();
     for (size_t k = 0; k < elements.size() && !out_->batch_error; ++k) {
       // Shallow copy of the parent with the element under itemsToParseName (overwriting).
-      json::Value merged = parent;
+      json::Value merged = *parent;
       merged.Set(r_.items_to_parse_name, elements[k]);
       MapItem(jq::Input(merged), index, k);
     }
@@ -176,12 +176,14 @@ class ResourceMapper {
         const JqExpr& e = node.leaf;
         jq::Output o = Run(e, input);
         if (o.has_value() && !o.value.is_null()) return std::move(o.value);
-        std::string reason = e.is_null                            ? "explicit null in the YAML"
-                             : !e.compiled()                      ? FirstLine(e.compile_error)
-                             : o.kind == jq::Output::Kind::kError ? FirstLine(o.error)
-                             : o.kind == jq::Output::Kind::kEmpty ? "no output"
-                                                                  : "null";
-        out_->misconfigured.try_emplace(e.path, e.text, std::move(reason));
+        if (!out_->misconfigured.count(e.path)) {  // the first cause per path is kept
+          std::string reason = e.is_null                            ? "explicit null in the YAML"
+                               : !e.compiled()                      ? FirstLine(e.compile_error)
+                               : o.kind == jq::Output::Kind::kError ? FirstLine(o.error)
+                               : o.kind == jq::Output::Kind::kEmpty ? "no output"
+                                                                    : "null";
+          out_->misconfigured.emplace(e.path, std::make_pair(e.text, std::move(reason)));
+        }
         return json::Value();
       }
       case FieldNode::Kind::kObject: {

@@ -330,11 +330,29 @@ constexpr unsigned kParseFlags = rapidjson::kParseValidateEncodingFlag |
                                  rapidjson::kParseFullPrecisionFlag |
                                  rapidjson::kParseNanAndInfFlag;
 
+// True if text[offset...] starts with a well-formed UTF-8 sequence (or is ASCII).
+bool ValidUtf8At(std::string_view text, size_t offset) {
+  unsigned char c = static_cast<unsigned char>(text[offset]);
+  if (c < 0x80) return true;
+  size_t len = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+  if (len == 0 || offset + len > text.size()) return false;
+  for (size_t i = 1; i < len; ++i) {
+    if ((static_cast<unsigned char>(text[offset + i]) & 0xc0) != 0x80) return false;
+  }
+  return true;
+}
+
 Status ParseError(std::string_view text, size_t offset, rapidjson::ParseErrorCode code) {
   auto [line, col] = LineColumn(text, offset);
   std::string msg = "line " + std::to_string(line) + ", column " + std::to_string(col) + ": " +
                     rapidjson::GetParseError_En(code);
-  if (code == rapidjson::kParseErrorStringInvalidEncoding) msg += " (the input is not UTF-8)";
+  if (code == rapidjson::kParseErrorStringInvalidEncoding ||
+      (offset < text.size() && !ValidUtf8At(text, offset))) {
+    char byte[8];
+    std::snprintf(byte, sizeof byte, "0x%02x",
+                  offset < text.size() ? static_cast<unsigned char>(text[offset]) : 0);
+    msg += std::string(" (byte ") + byte + ": the input is not UTF-8)";
+  }
   return InvalidArgument(msg);
 }
 

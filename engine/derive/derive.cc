@@ -165,6 +165,7 @@ struct AggNode {
   bool query_now = false;
   bool query_related = false;
   AggSpec spec;
+  int query_id = -1;  // index of the distinct query (identical queries share one)
   int group = -1;
   int index_in_group = -1;
   std::vector<std::string> reads;  // target keys read (query, property, measureTimeBy)
@@ -242,10 +243,13 @@ struct Engine::Impl {
   bool bound = false;
   std::vector<Node> nodes;
   std::vector<Group> groups;
+  std::vector<json::Value> queries;  // distinct aggregation queries
   std::vector<std::vector<int>> levels;
   std::unordered_map<std::string, int> node_index;  // "bp\x1fkey"
   std::unordered_map<std::string, BlueprintInfo> bp_info;
   internal::RelTable relations;
+
+  Engine::Stats stats;
 
   // Incremental state.
   bool state_valid = false;
@@ -291,6 +295,23 @@ struct Engine::Impl {
 
   // ---- Helpers -------------------------------------------------------------------------------
 
+  using SteadyClock = std::chrono::steady_clock;
+  static double Since(SteadyClock::time_point t0) {
+    return std::chrono::duration<double>(SteadyClock::now() - t0).count();
+  }
+  void Step(std::string name, SteadyClock::time_point t0) {
+    stats.steps.emplace_back(std::move(name), Since(t0));
+  }
+  std::string GroupName(const Group& g) const {
+    std::string kind = g.kind == MapKind::kClosure      ? "closure"
+                       : g.kind == MapKind::kFromTarget ? "from target"
+                                                        : "from source";
+    std::string path;
+    for (const auto& h : g.path) path += (path.empty() ? "" : ".") + h;
+    return "aggregations " + g.source_bp + " <- " + g.target_bp + " [" + kind +
+           (path.empty() ? "" : " " + path) + "]";
+  }
+
   static std::string NodeKey(std::string_view bp, std::string_view key) {
     std::string k(bp);
     k.push_back('\x1f');
@@ -332,8 +353,22 @@ struct Engine::Impl {
 
   // Queues a derived value; flushed at the end of the level.
   void Queue(Pass& p, const Entity& e, int slot, json::Value v) {
+    ++stats.values_computed;
     p.pending[&e].emplace_back(slot, std::move(v));
   }
+
+  // Values of one entity: written at once in a full pass (nothing of this level reads them),
+  // queued in an incremental one.
+  void Emit(Pass& p, const Entity& e, std::vector<std::pair<int, json::Value>>& updates) {
+    if (p.full) {
+      stats.values_computed += static_cast<int64_t>(updates.size());
+      WriteValues(p, e, updates);
+      return;
+    }
+    for (auto& [slot, v] : updates) Queue(p, e, slot, std::move(v));
+  }
+
+  const AggNode& Agg(int id) const { return nodes[static_cast<size_t>(id)].agg; }
 
   // Writes queued values entity by entity (one SetDerived each), recording what changed.
   void Flush(Pass& p) {
@@ -419,6 +454,7 @@ struct Engine::Impl {
     state_valid = false;
     nodes.clear();
     groups.clear();
+    queries.clear();
     levels.clear();
     node_index.clear();
     bp_info.clear();
@@ -527,6 +563,13 @@ struct Engine::Impl {
                                                             json::PointerEscape(a.key) + "/query")
                                    .WithContext(what + ": "));
       agg.query = a.query;
+      for (size_t q = 0; q < queries.size() && agg.query_id < 0; ++q) {
+        if (json::Write(queries[q]) == json::Write(a.query)) agg.query_id = static_cast<int>(q);
+      }
+      if (agg.query_id < 0) {
+        agg.query_id = static_cast<int>(queries.size());
+        queries.push_back(a.query);
+      }
       agg.query_now = query::DependsOnNow(a.query);
       agg.query_related = query::UsesRelatedTo(a.query);
       agg.reads = query::PropertiesRead(a.query);
@@ -748,15 +791,22 @@ struct Engine::Impl {
     return d;
   }
 
+  Result<bool> Match(const AggNode& a, const Entity& e, const json::Value* derived,
+                     double now) const {
+    if (a.query.is_null()) return true;
+    query::Context ctx{now, store, derived};
+    return query::Matches(a.query, e, ctx);
+  }
+
   Result<Contribution> Contribute(const AggNode& a, const Entity& e, const json::Value* derived,
                                   double now) const {
-    bool matched = true;
-    if (!a.query.is_null()) {
-      query::Context ctx{now, store, derived};
-      auto m = query::Matches(a.query, e, ctx);
-      if (!m.ok()) return m.status();
-      matched = *m;
-    }
+    auto m = Match(a, e, derived, now);
+    if (!m.ok()) return m.status();
+    return ContributionOf(a, e, derived, *m);
+  }
+
+  Contribution ContributionOf(const AggNode& a, const Entity& e, const json::Value* derived,
+                              bool matched) const {
     if (!matched) return Contribution{};
     json::Value scratch;
     const json::Value& value =
@@ -821,6 +871,7 @@ struct Engine::Impl {
   }
 
   Status RunLevels(Pass& p) {
+    if (p.full) return RunLevelsFull(p);
     for (const std::vector<int>& level : levels) {
       // Mirrors one by one; aggregations per group; calculations per blueprint.
       std::map<int, std::vector<int>> by_group;
@@ -828,16 +879,72 @@ struct Engine::Impl {
       for (int id : level) {
         const Node& n = nodes[static_cast<size_t>(id)];
         switch (n.kind) {
-          case Kind::kMirror: RunMirror(p, n); break;
+          case Kind::kMirror: {
+            auto t0 = SteadyClock::now();
+            RunMirror(p, n);
+            Step("mirror " + n.Name(), t0);
+            break;
+          }
           case Kind::kAggregation: by_group[n.agg.group].push_back(id); break;
           case Kind::kCalculation: calcs_by_bp[n.blueprint].push_back(id); break;
         }
       }
       for (auto& [g, ids] : by_group) {
+        auto t0 = SteadyClock::now();
         PORTOLAN_RETURN_IF_ERROR(RunGroup(p, groups[static_cast<size_t>(g)], ids));
+        Step(GroupName(groups[static_cast<size_t>(g)]), t0);
       }
-      for (auto& [bp, ids] : calcs_by_bp) RunCalculations(p, bp, ids);
+      for (auto& [bp, ids] : calcs_by_bp) {
+        auto t0 = SteadyClock::now();
+        RunCalculations(p, bp, ids);
+        Step("calculations " + bp, t0);
+      }
+      auto t0 = SteadyClock::now();
       Flush(p);
+      Step("write", t0);
+    }
+    return Status::Ok();
+  }
+
+  // Full recompute: per level, one pass over each blueprint that has mirrors or is the target
+  // of aggregations at this level, then the calculations.
+  Status RunLevelsFull(Pass& p) {
+    for (const std::vector<int>& level : levels) {
+      std::map<std::string, std::vector<const Node*>> mirrors_by_bp;
+      std::map<int, std::vector<int>> by_group;
+      std::map<std::string, std::vector<int>> calcs_by_bp;
+      for (int id : level) {
+        const Node& n = nodes[static_cast<size_t>(id)];
+        switch (n.kind) {
+          case Kind::kMirror: mirrors_by_bp[n.blueprint].push_back(&n); break;
+          case Kind::kAggregation: by_group[n.agg.group].push_back(id); break;
+          case Kind::kCalculation: calcs_by_bp[n.blueprint].push_back(id); break;
+        }
+      }
+      std::map<std::string, std::vector<GroupWork>> works_by_bp;
+      for (auto& [g, ids] : by_group) {
+        Group& group = groups[static_cast<size_t>(g)];
+        works_by_bp[group.target_bp].push_back(GroupWork{&group, ids, {}});
+      }
+      std::set<std::string> passes;
+      for (const auto& [bp, m] : mirrors_by_bp) passes.insert(bp);
+      for (const auto& [bp, w] : works_by_bp) passes.insert(bp);
+      for (const std::string& bp : passes) {
+        auto t0 = SteadyClock::now();
+        std::vector<GroupWork> none;
+        auto wit = works_by_bp.find(bp);
+        auto mit = mirrors_by_bp.find(bp);
+        PORTOLAN_RETURN_IF_ERROR(FullPass(p, bp,
+                                          mit == mirrors_by_bp.end() ? std::vector<const Node*>{}
+                                                                     : mit->second,
+                                          wit == works_by_bp.end() ? none : wit->second));
+        Step("pass over " + bp, t0);
+      }
+      for (auto& [bp, ids] : calcs_by_bp) {
+        auto t0 = SteadyClock::now();
+        RunCalculations(p, bp, ids);
+        Step("calculations " + bp, t0);
+      }
     }
     return Status::Ok();
   }
@@ -911,11 +1018,14 @@ struct Engine::Impl {
       std::optional<jq::Input> with_now;
       if (any_now) with_now.emplace(WithNow(doc, p.now));
       jq::Input input(doc);
+      std::vector<std::pair<int, json::Value>> updates;
       for (int id : ids) {
         const Node& n = nodes[static_cast<size_t>(id)];
         const jq::Input& in = n.calc.uses_now ? *with_now : input;
-        Queue(p, e, n.slot, n.calc.program->Evaluate(in).ValueOrNull());
+        ++stats.calculations;
+        updates.emplace_back(n.slot, n.calc.program->Evaluate(in).ValueOrNull());
       }
+      Emit(p, e, updates);
     };
     bool all = p.full || (p.time_moved && any_now);
     if (all) {
@@ -944,20 +1054,29 @@ struct Engine::Impl {
 
   void FinalizeInto(Pass& p, Group& g, const Entity& source, const std::vector<int>& ids) {
     SourceStates& st = StatesOf(g, source.identifier);
+    std::vector<std::pair<int, json::Value>> updates;
     for (int id : ids) {
       const Node& n = nodes[static_cast<size_t>(id)];
       const AggState& s = st[static_cast<size_t>(n.agg.index_in_group)];
-      Queue(p, source, n.slot, s.Finalize(n.agg.spec, p.now, options.span_end_now));
+      updates.emplace_back(n.slot, s.Finalize(n.agg.spec, p.now, options.span_end_now));
     }
+    Emit(p, source, updates);
   }
 
-  // One pass over the target entities for the aggregations `ids` of group g.
-  Status FullGroup(Pass& p, Group& g, const std::vector<int>& ids) {
+  // The aggregations `ids` of group `g`, for a full pass over the target blueprint.
+  struct GroupWork {
+    Group* g;
+    std::vector<int> ids;
     std::unordered_map<const Entity*, SourceStates*> by_ptr;
+  };
+
+  // Resets the states of `w`'s aggregations for every source entity.
+  void ResetStates(GroupWork& w) {
+    Group& g = *w.g;
     store->ForEach(g.source_bp, [&](const Entity& s) {
       SourceStates& st = StatesOf(g, s.identifier);
-      for (int id : ids) st[static_cast<size_t>(nodes[static_cast<size_t>(id)].agg.index_in_group)] = {};
-      by_ptr[&s] = &st;
+      for (int id : w.ids) st[static_cast<size_t>(Agg(id).index_in_group)] = {};
+      w.by_ptr[&s] = &st;
     });
     // Drop states of sources that no longer exist.
     for (auto it = g.states.begin(); it != g.states.end();) {
@@ -967,49 +1086,105 @@ struct Engine::Impl {
         ++it;
       }
     }
-    Status err;
-    std::vector<Contribution> cs(ids.size());
-    std::vector<const Entity*> sources;
-    store->ForEach(g.target_bp, [&](const Entity& t) {
-      if (!err.ok()) return;
-      bool any = false;
-      for (size_t i = 0; i < ids.size(); ++i) {
-        auto c = Contribute(nodes[static_cast<size_t>(ids[i])].agg, t, nullptr, p.now);
-        if (!c.ok()) {
-          err = c.status();
-          return;
+  }
+
+  // One pass over the entities of `bp`: the mirrors declared on it, and the contributions of
+  // each entity to the aggregations of `works` (all targeting `bp`), pushed to its sources.
+  // Identical queries are evaluated once per entity.
+  Status FullPass(Pass& p, const std::string& bp, const std::vector<const Node*>& mirrors,
+                  std::vector<GroupWork>& works) {
+    for (GroupWork& w : works) {
+      ResetStates(w);
+      stats.full_aggregations += static_cast<int64_t>(w.ids.size());
+    }
+    std::vector<int8_t> qcache(queries.size(), -1);
+    std::vector<int> used_queries;
+    for (GroupWork& w : works) {
+      for (int id : w.ids) {
+        int q = Agg(id).query_id;
+        if (q >= 0 && std::find(used_queries.begin(), used_queries.end(), q) ==
+                          used_queries.end()) {
+          used_queries.push_back(q);
         }
-        cs[i] = *c;
-        any = any || cs[i].included;
       }
-      if (!any) return;
-      sources.clear();
-      Sources(g, p.now_view, t, &sources);
-      for (const Entity* s : sources) {
-        auto it = by_ptr.find(s);
-        if (it == by_ptr.end()) continue;
-        for (size_t i = 0; i < ids.size(); ++i) {
-          const AggNode& a = nodes[static_cast<size_t>(ids[i])].agg;
-          (*it->second)[static_cast<size_t>(a.index_in_group)].AddUnsorted(a.spec, cs[i]);
+    }
+    Status err;
+    std::vector<Contribution> cs;
+    std::vector<const Entity*> sources;
+    std::vector<std::pair<int, json::Value>> updates;
+    store->ForEach(bp, [&](const Entity& e) {
+      if (!err.ok()) return;
+      if (!mirrors.empty()) {
+        updates.clear();
+        for (const Node* m : mirrors) {
+          updates.emplace_back(m->slot, MirrorValue(p.now_view, *m, e));
+          ++stats.values_computed;
+        }
+        WriteValues(p, e, updates);
+      }
+      if (works.empty()) return;
+      ++stats.targets_visited;
+      for (int q : used_queries) qcache[static_cast<size_t>(q)] = -1;
+      for (GroupWork& w : works) {
+        cs.resize(w.ids.size());
+        bool any = false;
+        for (size_t i = 0; i < w.ids.size(); ++i) {
+          const AggNode& a = Agg(w.ids[i]);
+          bool matched = true;
+          if (a.query_id >= 0) {
+            int8_t& cached = qcache[static_cast<size_t>(a.query_id)];
+            if (cached < 0) {
+              auto m = Match(a, e, nullptr, p.now);
+              if (!m.ok()) {
+                err = m.status();
+                return;
+              }
+              cached = *m ? 1 : 0;
+            }
+            matched = cached == 1;
+          }
+          cs[i] = ContributionOf(a, e, nullptr, matched);
+          any = any || cs[i].included;
+        }
+        if (!any) continue;
+        sources.clear();
+        Sources(*w.g, p.now_view, e, &sources);
+        for (const Entity* s : sources) {
+          auto it = w.by_ptr.find(s);
+          if (it == w.by_ptr.end()) continue;
+          for (size_t i = 0; i < w.ids.size(); ++i) {
+            const AggNode& a = Agg(w.ids[i]);
+            (*it->second)[static_cast<size_t>(a.index_in_group)].AddUnsorted(a.spec, cs[i]);
+          }
         }
       }
     });
     if (!err.ok()) return err;
-    for (auto& [s, st] : by_ptr) {
-      for (int id : ids) {
-        (*st)[static_cast<size_t>(nodes[static_cast<size_t>(id)].agg.index_in_group)].Seal();
+    for (GroupWork& w : works) {
+      for (auto& [s, st] : w.by_ptr) {
+        for (int id : w.ids) (*st)[static_cast<size_t>(Agg(id).index_in_group)].Seal();
+        FinalizeInto(p, *w.g, *s, w.ids);
       }
-      FinalizeInto(p, g, *s, ids);
     }
     return Status::Ok();
+  }
+
+  // One group's aggregations in full (incremental passes: now moved, relatedTo).
+  Status FullGroup(Pass& p, Group& g, const std::vector<int>& ids) {
+    std::vector<GroupWork> works(1);
+    works[0].g = &g;
+    works[0].ids = ids;
+    return FullPass(p, g.target_bp, {}, works);
   }
 
   // Recomputes the states of one source from its targets (after a structural change).
   Status RebuildSource(Pass& p, Group& g, const Entity& s, const std::vector<int>& ids) {
     SourceStates& st = StatesOf(g, s.identifier);
     for (int id : ids) st[static_cast<size_t>(nodes[static_cast<size_t>(id)].agg.index_in_group)] = {};
+    ++stats.sources_rebuilt;
     std::vector<const Entity*> targets;
     Targets(g, p.now_view, s, &targets);
+    stats.targets_visited += static_cast<int64_t>(targets.size());
     for (const Entity* t : targets) {
       for (int id : ids) {
         const AggNode& a = nodes[static_cast<size_t>(id)].agg;
@@ -1185,6 +1360,7 @@ struct Engine::Impl {
     std::vector<const Entity*> s_new, s_old;
     std::vector<Contribution> c_old(inc_ids.size()), c_new(inc_ids.size());
     for (const Candidate& cand : candidates) {
+      ++stats.targets_visited;
       auto [old_e, old_d] = OldOf(p, g.target_bp, cand.id, cand.live);
       s_new.clear();
       s_old.clear();
@@ -1255,7 +1431,9 @@ struct Engine::Impl {
   // Rewrites derived objects whose keys are not the canonical ones (new entities, blueprints
   // that changed), so every object has every key in order before values are computed.
   void Canonicalize() {
+    // Blueprints with derived keys are rewritten canonically by the recompute itself.
     for (const auto& [bp, info] : bp_info) {
+      if (!info.keys.empty()) continue;
       store->ForEach(bp, [&](const Entity& e) {
         const json::Value& cur = e.derived;
         bool ok = cur.is_object() && cur.as_object().size() == info.keys.size();
@@ -1272,6 +1450,7 @@ struct Engine::Impl {
 
   Status RecomputeAll(double now) {
     if (!bound) PORTOLAN_RETURN_IF_ERROR(Bind());
+    stats.full = true;
     state_valid = false;
     for (Group& g : groups) g.states.clear();
     Canonicalize();
@@ -1483,13 +1662,40 @@ Engine::~Engine() = default;
 
 Status Engine::Bind() { return impl_->Bind(); }
 
-Status Engine::RecomputeAll(double now) { return impl_->RecomputeAll(now); }
+namespace {
+// Resets the stats of a public call and records its wall time.
+class StatsScope {
+ public:
+  explicit StatsScope(Engine::Stats* s) : s_(s), t0_(std::chrono::steady_clock::now()) {
+    *s_ = Engine::Stats();
+  }
+  ~StatsScope() {
+    s_->seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+  }
+
+ private:
+  Engine::Stats* s_;
+  std::chrono::steady_clock::time_point t0_;
+};
+}  // namespace
+
+Status Engine::RecomputeAll(double now) {
+  StatsScope scope(&impl_->stats);
+  return impl_->RecomputeAll(now);
+}
 
 Status Engine::Apply(const std::vector<store::Change>& changes, double now) {
+  StatsScope scope(&impl_->stats);
   return impl_->Apply(changes, now);
 }
 
-Status Engine::EnsureFresh(double now) { return impl_->EnsureFresh(now); }
+Status Engine::EnsureFresh(double now) {
+  StatsScope scope(&impl_->stats);
+  return impl_->EnsureFresh(now);
+}
+
+const Engine::Stats& Engine::last_stats() const { return impl_->stats; }
 
 Result<json::Value> Engine::Explain(std::string_view blueprint, std::string_view identifier,
                                     std::string_view property, double now) {

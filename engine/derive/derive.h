@@ -9,8 +9,10 @@
 #ifndef PORTOLAN_ENGINE_DERIVE_DERIVE_H_
 #define PORTOLAN_ENGINE_DERIVE_DERIVE_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/base/json.h"
@@ -51,6 +53,21 @@ class Engine {
   // periods, or the calculation jq with its input document.
   Result<json::Value> Explain(std::string_view blueprint, std::string_view identifier,
                               std::string_view property, double now);
+
+  // What the last RecomputeAll / Apply / EnsureFresh did, for benchmarks and diagnostics.
+  struct Stats {
+    bool full = false;               // a full recompute (RecomputeAll, or state rebuilt)
+    double seconds = 0;              // wall time of the call
+    int64_t values_computed = 0;     // mirror, calculation and aggregation values computed
+    int64_t calculations = 0;        // jq evaluations
+    int64_t targets_visited = 0;     // aggregation target contributions evaluated
+    int64_t sources_rebuilt = 0;     // sources recomputed from scratch (structural changes)
+    int64_t full_aggregations = 0;   // aggregations recomputed in full (now moved, relatedTo)
+    // Time per step ("mirror deployment.x", "aggregations service <- deployment [closure]",
+    // "calculations service"), in execution order.
+    std::vector<std::pair<std::string, double>> steps;
+  };
+  const Stats& last_stats() const;
 
   struct Impl;
 

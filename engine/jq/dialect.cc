@@ -14,12 +14,13 @@
 //
 // A token-level rewrite never looks inside strings or comments, so `"rock 'n' roll"`, `# it's`
 // and `"if x then"` stay as they are.
+#include "engine/jq/internal/dialect.h"
+
 #include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "engine/jq/internal/dialect.h"
 #include "engine/jq/jq.h"
 
 namespace portolan::jq {
@@ -34,8 +35,8 @@ enum class Kind {
   kString,   // "..." (single-quoted ones already converted)
   kFormat,   // @name
   kNumber,
-  kPunct,    // operators and brackets, multi-character operators as one token
-  kOther,    // anything libjq will reject; kept as written
+  kPunct,  // operators and brackets, multi-character operators as one token
+  kOther,  // anything libjq will reject; kept as written
 };
 
 struct Token {
@@ -54,16 +55,14 @@ Token MakeToken(Kind kind, std::string text) {
   return t;
 }
 
-bool IsIdentStart(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
+bool IsIdentStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool IsIdentChar(char c) { return IsIdentStart(c) || (c >= '0' && c <= '9'); }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 bool IsKeyword(std::string_view s) {
   static constexpr std::string_view kKeywords[] = {
-      "if",  "then",   "elif",   "else",    "end", "as",      "def", "reduce", "foreach",
-      "try", "catch",  "label",  "import",  "include", "and", "or", "__loc__"};
+      "if",  "then",  "elif",  "else",   "end",     "as",  "def", "reduce", "foreach",
+      "try", "catch", "label", "import", "include", "and", "or",  "__loc__"};
   for (std::string_view k : kKeywords) {
     if (k == s) return true;
   }
@@ -71,8 +70,8 @@ bool IsKeyword(std::string_view s) {
 }
 
 // Longest first, so that `?//` is not read as `?` `//`.
-constexpr std::string_view kOperators[] = {"?//", "//=", "|=", "+=", "-=", "*=", "/=", "%=",
-                                           "==",  "!=",  "<=", ">=", "//", ".."};
+constexpr std::string_view kOperators[] = {
+    "?//", "//=", "|=", "+=", "-=", "*=", "/=", "%=", "==", "!=", "<=", ">=", "//", ".."};
 
 class Lexer {
  public:
@@ -122,9 +121,7 @@ class Lexer {
   }
 
  private:
-  char Peek(size_t ahead) const {
-    return pos_ + ahead < src_.size() ? src_[pos_ + ahead] : '\0';
-  }
+  char Peek(size_t ahead) const { return pos_ + ahead < src_.size() ? src_[pos_ + ahead] : '\0'; }
 
   Token Lex() {
     const size_t start = pos_;
@@ -202,7 +199,16 @@ class Lexer {
 
   // After `\(`: the rewritten interpolated code and its closing ')' when present.
   std::string LexInterpolation() {
+    if (nesting_ >= kMaxNesting) {
+      // Deeper than any real program: copy the rest unchanged rather than recurse further,
+      // and let libjq's parser judge it.
+      std::string rest(src_.substr(pos_));
+      pos_ = src_.size();
+      return rest;
+    }
+    ++nesting_;
     std::string code = RewriteCode(/*interpolation=*/true);
+    --nesting_;
     if (pos_ < src_.size()) {  // at the closing ')'
       code.push_back(')');
       ++pos_;
@@ -308,7 +314,9 @@ class Lexer {
 
   void Transform(std::vector<Token>& toks) {
     const size_t n = toks.size();
-    auto punct = [&](size_t i, std::string_view s) { return i < n && Is(toks[i], Kind::kPunct, s); };
+    auto punct = [&](size_t i, std::string_view s) {
+      return i < n && Is(toks[i], Kind::kPunct, s);
+    };
 
     // A keyword followed by ':' is an object key ({if: 1}, {end: 2}), not a keyword.
     for (size_t i = 0; i + 1 < n; ++i) {
@@ -380,9 +388,9 @@ class Lexer {
             stack.push_back(open);
           } else if (t.text == "[" || t.text == "{") {
             Open open{t.text == "[" ? Open::kBracket : Open::kBrace, i};
-            open.pattern = (prev && (Is(*prev, Kind::kKeyword, "as") ||
-                                     Is(*prev, Kind::kPunct, "?//"))) ||
-                           (top() && top()->pattern);
+            open.pattern =
+                (prev && (Is(*prev, Kind::kKeyword, "as") || Is(*prev, Kind::kPunct, "?//"))) ||
+                (top() && top()->pattern);
             stack.push_back(open);
           } else if (t.text == ")" || t.text == "]" || t.text == "}") {
             const Open::Type want = t.text == ")"   ? Open::kParen
@@ -406,8 +414,11 @@ class Lexer {
     }
   }
 
+  static constexpr int kMaxNesting = 200;  // string interpolations inside interpolations
+
   std::string_view src_;
   size_t pos_ = 0;
+  int nesting_ = 0;
   DialectResult* acc_;
 };
 

@@ -43,7 +43,7 @@ namespace {
 
 // Outputs nested deeper than this are reported as errors: converting (and later destroying)
 // them recursively could overflow the stack.
-constexpr int kMaxOutputDepth = 10000;
+constexpr int kMaxOutputDepth = 1000;
 
 jv ToJv(const json::Value& v) {
   switch (v.type()) {
@@ -319,8 +319,8 @@ Result<std::unique_ptr<Program>> Program::Compile(std::string_view source,
   jq_set_error_cb(impl.jq, CollectError, &impl.errors);
   jq_set_debug_cb(impl.jq, DropDebug, nullptr);
   if (!jq_compile(impl.jq, program->compiled_.c_str())) {
-    return InvalidArgument("jq compile error: " + CompileMessage(impl.errors, shift) +
-                           ", in `" + program->source_ + "`" +
+    return InvalidArgument("jq compile error: " + CompileMessage(impl.errors, shift) + ", in `" +
+                           program->source_ + "`" +
                            (program->rewritten_ != program->source_
                                 ? " (rewritten as `" + program->rewritten_ + "`)"
                                 : ""));

@@ -23,8 +23,11 @@ struct CompileOptions {
 
 // Rewrites Port's dialect to standard jq with a real tokenizer: every single-quoted string
 // literal becomes a double-quoted one (also after '.', as in `.properties.'a-b'`); apostrophes
-// inside double-quoted strings and comments stay. Also rewrites jq 1.7 constructs libjq 1.6
-// lacks (`if ... then ... end` without `else`).
+// inside double-quoted strings and comments stay. Also rewrites jq 1.7 syntax libjq 1.6 lacks:
+// `if ... then ... end` without `else`, if/reduce/foreach used as terms (wrapped in
+// parentheses), `.a.[0]`, `{$k: v}`. Whatever Ocean's regex rewrite compiles, this rewrite
+// computes the same (tests/jq/dialect_test.cc), except for quotes inside double-quoted strings,
+// which Ocean corrupts and this keeps.
 std::string RewriteDialect(std::string_view source);
 
 // A payload converted once to libjq's representation and shared across programs.
@@ -65,12 +68,17 @@ struct Output {
 
 class Program {
  public:
-  // Compiles `source` (Port dialect). Errors carry jq's compile message and the text.
+  // Compiles `source` (Port dialect) with the prelude definitions it uses (jq 1.7/1.8 builtins,
+  // engine/jq/prelude.cc). Errors (kInvalidArgument) carry jq's compile message, with line
+  // numbers as written, and the program text. `import`/`include` are rejected. An empty program
+  // is `.`, as in libjq.
   static Result<std::unique_ptr<Program>> Compile(std::string_view source,
                                                   const CompileOptions& options = {});
   ~Program();
 
   // First output only: jq_next is called once, so errors after the first output are unseen.
+  // `error(null)` counts as no output (libjq 1.6 cannot tell them apart); `halt` gives no
+  // output and `halt_error` an error with its input as the message.
   Output Evaluate(const Input& input);
   Output Evaluate(const json::Value& input) { return Evaluate(Input(input)); }
 

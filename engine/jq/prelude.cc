@@ -17,18 +17,22 @@
 //              1.6 returns byte offsets into strings (wrong slices after non-ASCII text),
 //              skips overlapping matches and loops forever on `indices("")`; 1.8 counts code
 //              points
-//   format     adds @base32, @base32d and @urid (Debian's 1.6 has none of them), and makes
-//              @uri escape !*'() as 1.7 does (RFC 3986)
+//   @base32, @base32d, @urid, @uri
+//              the first three are missing from Debian's 1.6; @uri leaves !*'() unescaped
+//              where 1.7 follows RFC 3986. format/1 is redefined for the formats a program uses
+//              (a definition for all of them adds ~9 ms to the compile)
 //   halt, halt_error
 //              libjq 1.6 frees the halt message again on every later jq_start/jq_teardown (a
 //              double free), so a halted state can be neither reused nor destroyed; these make
 //              `halt` end without output and `halt_error` an error carrying its input
+//   ltrimstr, rtrimstr
+//              same results as 1.6, whose C versions leak an error value on non-string input
 //   modulemeta, stderr
 //              no file reads or stderr noise from mapping programs
+#include "engine/jq/internal/prelude.h"
+
 #include <string>
 #include <string_view>
-
-#include "engine/jq/internal/prelude.h"
 
 namespace portolan::jq::internal {
 namespace {
@@ -38,6 +42,8 @@ struct Entry {
   std::string_view triggers;  // space-separated names; `@x` for a format
   std::string_view deps;      // space-separated ids of entries it calls
   std::string_view text;      // may span lines; collapsed onto one line when emitted
+  std::string_view format = {};       // a format it implements, for the generated format/1
+  std::string_view format_impl = {};  // the expression format/1 runs for that format
 };
 
 // Dependencies come before their users: entries are emitted in this order.
@@ -88,7 +94,12 @@ constexpr Entry kEntries[] = {
           | (first(range(length - 1; -1; -1) as $i | select(.[$i] | _portolan_ws | not)
               | $i + 1) // 0) as $e | .[:$e] | implode;
         def trim: ltrim | rtrim;)"},
-    {"trimstr", "trimstr", "", R"(def trimstr($s): ltrimstr($s) | rtrimstr($s);)"},
+    {"trimstr_family", "ltrimstr rtrimstr trimstr", "",
+     R"(def ltrimstr($x): if type == "string" and ($x | type) == "string" and startswith($x)
+          then .[$x | length:] else . end;
+        def rtrimstr($x): if type == "string" and ($x | type) == "string" and endswith($x)
+          then .[:length - ($x | length)] else . end;
+        def trimstr($x): ltrimstr($x) | rtrimstr($x);)"},
     {"toboolean", "toboolean", "preview",
      R"(def toboolean: if type == "boolean" then .
           elif . == "true" then true elif . == "false" then false
@@ -126,31 +137,36 @@ constexpr Entry kEntries[] = {
           else .[$i] end;
         def index($i): indices($i) | .[0];
         def rindex($i): indices($i) | .[-1:][0];)"},
-    {"format", "format @base32 @base32d @urid @uri", "preview",
-     // `@name` compiles to a call of format/1, so overriding format/1 adds formats. The
-     // builtin is captured first; @base64d below still binds to it.
-     R"(def _portolan_format($f): format($f);
-        def _portolan_bytes_to_string:
+    // `@name` compiles to a call of format/1, so a format/1 defined after these entries, for
+    // the formats the program uses (PreludeFor), adds formats. The builtin is captured first;
+    // @base64d below still binds to it.
+    {"format", "", "", R"(def _portolan_format($f): format($f);)"},
+    {"bytes_to_string", "", "",
+     R"(def _portolan_bytes_to_string:
           "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/" as $a | . as $b
           | [range(0; $b | length; 3) as $i | $b[$i:$i + 3] as $g
               | ($g[0] * 65536 + ($g[1] // 0) * 256 + ($g[2] // 0)) as $v
               | $a[($v / 262144 | floor):][:1], $a[($v / 4096 | floor) % 64:][:1],
                 (if ($g | length) > 1 then $a[($v / 64 | floor) % 64:][:1] else "=" end),
                 (if ($g | length) > 2 then $a[$v % 64:][:1] else "=" end)]
-          | join("") | @base64d;
-        def _portolan_utf8_bytes: [explode[] | if . < 128 then .
-          elif . < 2048 then 192 + (. / 64 | floor), 128 + . % 64
-          elif . < 65536 then 224 + (. / 4096 | floor), 128 + (. / 64 | floor) % 64, 128 + . % 64
-          else 240 + (. / 262144 | floor), 128 + (. / 4096 | floor) % 64,
-            128 + (. / 64 | floor) % 64, 128 + . % 64 end];
-        def _portolan_base32: _portolan_utf8_bytes as $b | ($b | length * 8) as $bits
+          | join("") | @base64d;)"},
+    {"base32", "@base32 format", "format",
+     R"(def _portolan_base32: [explode[] | if . < 128 then .
+            elif . < 2048 then 192 + (. / 64 | floor), 128 + . % 64
+            elif . < 65536 then 224 + (. / 4096 | floor), 128 + (. / 64 | floor) % 64,
+              128 + . % 64
+            else 240 + (. / 262144 | floor), 128 + (. / 4096 | floor) % 64,
+              128 + (. / 64 | floor) % 64, 128 + . % 64 end] as $b
+          | ($b | length * 8) as $bits
           | [range(0; ($bits + 4) / 5 | floor) as $k
               | reduce range($k * 5; $k * 5 + 5) as $bit (0; . * 2 + (if $bit < $bits
                   then ($b[$bit / 8 | floor] / [128, 64, 32, 16, 8, 4, 2, 1][$bit % 8] | floor) % 2
                   else 0 end))
               | "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[.:. + 1]]
-          | join("") | . + "=" * ((8 - length % 8) % 8);
-        def _portolan_base32d: . as $in
+          | join("") | . + "=" * ((8 - length % 8) % 8);)",
+     "base32", "tostring | _portolan_base32"},
+    {"base32d", "@base32d format", "format bytes_to_string preview",
+     R"(def _portolan_base32d: . as $in
           | [explode[] | select(. != 61)
               | if . >= 65 and . <= 90 then . - 65 elif . >= 50 and . <= 55 then . - 24
                 else error("string (\($in | _portolan_preview)) is not valid base32 data") end]
@@ -158,8 +174,10 @@ constexpr Entry kEntries[] = {
           | [range(0; ($d | length) * 5 / 8 | floor) as $k
               | reduce range($k * 8; $k * 8 + 8) as $bit (0;
                   . * 2 + (($d[$bit / 5 | floor] / [16, 8, 4, 2, 1][$bit % 5]) | floor) % 2)]
-          | _portolan_bytes_to_string;
-        def _portolan_urid: . as $in
+          | _portolan_bytes_to_string;)",
+     "base32d", "tostring | _portolan_base32d"},
+    {"urid", "@urid format", "format bytes_to_string preview",
+     R"(def _portolan_urid: . as $in
           | [scan("(?:%[0-9A-Fa-f]{2})+|[^%]+|%")
               | if startswith("%") | not then .
                 elif length < 3 then
@@ -169,17 +187,14 @@ constexpr Entry kEntries[] = {
                       | map(if . >= 97 then . - 87 elif . >= 65 then . - 55 else . - 48 end)
                       | .[0] * 16 + .[1])
                   | _portolan_bytes_to_string end]
-          | join("");
-        def _portolan_uri: _portolan_format("uri") | explode
+          | join("");)",
+     "urid", "tostring | _portolan_urid"},
+    {"uri", "@uri format", "format",
+     R"(def _portolan_uri: _portolan_format("uri") | explode
           | map(if . == 33 or (. >= 39 and . <= 42)
                 then 37, 50, (. % 16 | if . < 10 then . + 48 else . + 55 end) else . end)
-          | implode;
-        def format($f):
-          if $f == "base32" then tostring | _portolan_base32
-          elif $f == "base32d" then tostring | _portolan_base32d
-          elif $f == "urid" then tostring | _portolan_urid
-          elif $f == "uri" then _portolan_uri
-          else _portolan_format($f) end;)"},
+          | implode;)",
+     "uri", "_portolan_uri"},
     {"modulemeta", "modulemeta", "",
      R"(def modulemeta: error("modulemeta is not available: jq modules are disabled");)"},
     {"stderr", "stderr", "", R"(def stderr: .;)"},
@@ -238,9 +253,17 @@ void AppendCollapsed(std::string_view text, std::string* out) {
 
 std::string Emit(const bool* selected) {
   std::string out;
+  std::string format;  // the branches of the generated format/1
   for (size_t i = 0; i < std::size(kEntries); ++i) {
-    if (selected[i]) AppendCollapsed(kEntries[i].text, &out);
+    if (!selected[i]) continue;
+    AppendCollapsed(kEntries[i].text, &out);
+    if (!kEntries[i].format.empty()) {
+      format += format.empty() ? "if" : " elif";
+      format += " $f == \"" + std::string(kEntries[i].format) + "\" then " +
+                std::string(kEntries[i].format_impl);
+    }
   }
+  if (!format.empty()) out += " def format($f): " + format + " else _portolan_format($f) end;";
   return out;
 }
 

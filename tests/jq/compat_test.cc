@@ -50,6 +50,8 @@ TEST(JqCompatTest, IfReduceForeachAsTerms) {
   EXPECT_EQ(Eval("{sum: reduce .[] as $x (0; . + $x)}", "[1,2,3]"), R"({"sum":6})");
   EXPECT_EQ(Eval("if . then [1] else [2] end | .[0]", "false"), "2");
   EXPECT_EQ(Eval("[foreach .[] as $x (0; . + $x)][-1]", "[1,2,3]"), "6");
+  EXPECT_EQ(Eval("reduce .[] as $x (0; if $x > 1 then . + $x end)", "[1,2,3]"), "5");
+  EXPECT_EQ(Eval("try (if . then error(\"x\") end) catch 0", "true"), "0");
 }
 
 TEST(JqCompatTest, DotBeforeBracket) {
@@ -67,8 +69,7 @@ TEST(JqCompatTest, Pick) {
   EXPECT_EQ(Eval("pick(.a, .b.c, .x)", R"({"a":1,"b":{"c":2,"d":3},"e":4})"),
             R"({"a":1,"b":{"c":2},"x":null})");
   EXPECT_EQ(Eval("pick(.[1])", "[1,2,3]"), "[null,2]");
-  EXPECT_EQ(Eval(".labels | map(.name) | pick(.[0])", R"({"labels":[{"name":"x"}]})"),
-            R"(["x"])");
+  EXPECT_EQ(Eval(".labels | map(.name) | pick(.[0])", R"({"labels":[{"name":"x"}]})"), R"(["x"])");
 }
 
 TEST(JqCompatTest, Abs) {
@@ -144,7 +145,7 @@ TEST(JqCompatTest, SubAndGsub) {
 
 TEST(JqCompatTest, IndicesCountCodePoints) {
   EXPECT_EQ(Eval(R"(index("é"), rindex("é"))", R"("aéxé")"), "1");
-  EXPECT_EQ(Eval(R"(rindex("é"))", R"("aéxé")"), "3");        // 1.6: 4 (bytes)
+  EXPECT_EQ(Eval(R"(rindex("é"))", R"("aéxé")"), "3");  // 1.6: 4 (bytes)
   EXPECT_EQ(Eval(R"(.[:index(":")])", R"("déjà: vu")"), R"("déjà")");
   EXPECT_EQ(Eval(R"(indices("aa"))", R"("aaaa")"), "[0,1,2]");  // 1.6: [0,2]
   EXPECT_EQ(Eval(R"(indices(""))", R"("abc")"), "[]");          // 1.6: never returns

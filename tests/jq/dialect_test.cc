@@ -45,6 +45,9 @@ TEST(DialectTest, SingleQuotedLiteralsEverywhere) {
       {"{'k': 'v'}", R"({"k": "v"})"},
       {"'#not a comment'", R"("#not a comment")"},
       {"test('^v[0-9]+'; 'i')", R"(test("^v[0-9]+"; "i"))"},
+      {".a.'b-c'.d", R"(.a."b-c".d)"},
+      {R"("# not a comment" + 'x')", R"("# not a comment" + "x")"},
+      {"# don't \"quote\" me\n.a == 'x'", "# don't \"quote\" me\n.a == \"x\""},
   });
 }
 
@@ -101,8 +104,7 @@ TEST(DialectTest, IfWithoutElse) {
       {"if a then b elif c then (if d then e end) end",
        "(if a then b elif c then ((if d then e else . end)) else . end)"},
       // Keywords inside strings, fields and object keys are not keywords.
-      {R"(if .a == "end" then "if x then" end)",
-       R"((if .a == "end" then "if x then" else . end))"},
+      {R"(if .a == "end" then "if x then" end)", R"((if .a == "end" then "if x then" else . end))"},
       {"if .end then .if end", "(if .end then .if else . end)"},
       {"{if: 1, then: 2, end: 3}", "{if: 1, then: 2, end: 3}"},
       {"if .x then {end: 1} end", "(if .x then {end: 1} else . end)"},
@@ -170,7 +172,9 @@ TEST(DialectTest, PlainJqIsUnchanged) {
 
 // --- Equivalence with Ocean's regex -----------------------------------------------------------
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 // Ocean's rewrite, re.sub(r"(^|\s)'(?!\s|\")|(?<!\s|\")'(\s|$)", r'\1"\2', text), emulated
 // over ASCII whitespace. Python's `$` also matches before a final newline.
@@ -264,6 +268,13 @@ TEST(DialectTest, AgreesWithOceanWhereverOceanCompiles) {
     ++compared;
   }
   EXPECT_GE(compared, 10);
+}
+
+TEST(DialectTest, DeepInterpolationDoesNotRecurseForever) {
+  std::string program;
+  for (int i = 0; i < 100000; ++i) program += "\"\\(";
+  std::string out = RewriteDialect(program);
+  EXPECT_EQ(out.size(), program.size());
 }
 
 TEST(DialectTest, LocationLines) {

@@ -10,6 +10,14 @@
 #include <thread>
 #include <vector>
 
+// Under -DPORTOLAN_SANITIZE=ON: libjq 1.6's parser leaks a token on some syntax errors (inside
+// jq_parse; once per failed compile, never per evaluation). LeakSanitizer can only attribute
+// it with the slow unwinder, since libjq is built without frame pointers.
+extern "C" const char* __asan_default_options() {
+  return "fast_unwind_on_malloc=0:malloc_context_size=10";
+}
+extern "C" const char* __lsan_default_suppressions() { return "leak:jq_parse\n"; }
+
 namespace portolan::jq {
 namespace {
 
@@ -21,7 +29,7 @@ json::Value ParseJson(std::string_view text) {
 
 // Compiles `program` (which must compile) and evaluates it on the JSON `input`.
 Output RunJq(std::string_view program, std::string_view input = "null",
-           const CompileOptions& options = {}) {
+             const CompileOptions& options = {}) {
   auto compiled = Program::Compile(program, options);
   EXPECT_TRUE(compiled.ok()) << compiled.status().message();
   if (!compiled.ok()) return Output{Output::Kind::kError, {}, compiled.status().message()};
@@ -151,8 +159,7 @@ TEST(JqProgramTest, CompileErrorNamesMessageAndProgram) {
 TEST(JqProgramTest, CompileErrorShowsRewrite) {
   auto p = Program::Compile(".a == 'x' | nosuchfn");
   ASSERT_FALSE(p.ok());
-  EXPECT_NE(p.status().message().find(R"(rewritten as `.a == "x" | nosuchfn`)"),
-            std::string::npos)
+  EXPECT_NE(p.status().message().find(R"(rewritten as `.a == "x" | nosuchfn`)"), std::string::npos)
       << p.status().message();
 }
 
@@ -213,8 +220,8 @@ TEST(JqProgramTest, CloneCompilesTheSameProgram) {
 }
 
 TEST(JqProgramTest, ProgramsOnSeparateThreads) {
-  auto base = Program::Compile(
-      R"([(.name | test("deploy"; "i")), (.n | tostring), (.t | fromdate)])");
+  auto base =
+      Program::Compile(R"([(.name | test("deploy"; "i")), (.n | tostring), (.t | fromdate)])");
   ASSERT_TRUE(base.ok()) << base.status().message();
   std::vector<std::thread> threads;
   std::vector<int> failures(4, 0);
@@ -342,6 +349,17 @@ TEST(JqSeedTest, WorkflowNameSelector) {
             "true");
 }
 
+TEST(JqSeedTest, SingleQuotedMappingFields) {
+  const char* kPr =
+      R"({"base":{"ref":"main"},"state":"closed","id":7,"head":{"repo":{"name":"api"}},
+          "path":"service-A/x"})";
+  EXPECT_EQ(Eval(".base.ref == 'main' and .state == 'closed'", kPr), "true");
+  EXPECT_EQ(Eval(".head.repo.name + '-' + (.id|tostring)", kPr), R"("api-7")");
+  // Ocean's regex breaks these two (a quote next to a parenthesis); the tokenizer does not.
+  EXPECT_EQ(Eval(".path | split('/')[0]", kPr), R"("service-A")");
+  EXPECT_EQ(Eval(".path | startswith('service-A/')", kPr), "true");
+}
+
 TEST(JqSeedTest, DeploymentFrequencyTier) {
   const char* kTier =
       "if (.properties.total_deployments == null or .properties.total_deployments == 0) then "
@@ -412,8 +430,7 @@ TEST(JqProgramTest, CompileCostIsReported) {
       auto p = Program::Compile(program);
       ASSERT_TRUE(p.ok()) << p.status().message();
     }
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                          start)
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
                     .count() /
                 kRounds;
     std::printf("compile %-50s %.2f ms\n", program, ms);

@@ -340,7 +340,7 @@ TEST(ConfigTest, SearchQueriesAreTreesOfJqLeaves) {
   const FieldNode& team = *r.FindField("team");
   EXPECT_FALSE(Member(team, "combinator").leaf.compiled());  // bare `and`
   const FieldNode& owner = Member(*r.FindField("relations"), "owner");
-  EXPECT_EQ(Member(owner.members[1].second.elements[0], "value").leaf.path,
+  EXPECT_EQ(Member(owner.members[1].node.elements[0], "value").leaf.path,
             "relations.owner.rules.value");
 }
 
@@ -509,9 +509,12 @@ TEST(ConfigTest, LoadFileErrors) {
   auto missing = MappingConfig::LoadFile("tests/golden/mapping/no-such-case/mapping.yaml");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
-  auto golden = MappingConfig::LoadFile("tests/golden/mapping/selector_bool/mapping.yaml");
+  const std::string path =
+      std::string(PORTOLAN_SOURCE_DIR) + "/tests/golden/mapping/selector_bool/mapping.yaml";
+  auto golden = MappingConfig::LoadFile(path);
   ASSERT_TRUE(golden.ok()) << golden.status().message();
-  EXPECT_EQ(golden->name(), "tests/golden/mapping/selector_bool/mapping.yaml");
+  EXPECT_EQ(golden->name(), path);
+  EXPECT_EQ(golden->resources.size(), 1u);
 }
 
 TEST(ConfigTest, KeysAreCoercedToStrings) {
@@ -521,8 +524,8 @@ TEST(ConfigTest, KeysAreCoercedToStrings) {
                     "          true: .b\n"));
   ASSERT_TRUE(c.ok()) << c.status().message();
   const FieldNode& props = *c->resources[0].FindField("properties");
-  EXPECT_EQ(props.members[0].first, "42");
-  EXPECT_EQ(props.members[1].first, "True");
+  EXPECT_EQ(props.members[0].key, "42");
+  EXPECT_EQ(props.members[1].key, "True");
 }
 
 }  // namespace

@@ -234,6 +234,12 @@ Reach ComputeReach(const RelTable& relations, const std::string& want) {
   };
   bfs(want, rev, &r.up_ok);
   bfs(want, fwd, &r.down_ok);
+  for (const auto& [bp, rels] : relations) {
+    for (const RelInfo& rel : rels) {
+      if (r.up_ok.count(rel.target)) r.up_rels[bp].push_back(&rel);
+      if (r.down_ok.count(bp)) r.down_from.insert(rel.target);
+    }
+  }
   return r;
 }
 
@@ -248,21 +254,27 @@ void Closure(const View& view, const store::Entity& start, const Reach& reach,
     while (!stack.empty()) {
       const store::Entity* e = stack.back();
       stack.pop_back();
-      view.ForEachForward(*e, [&](const RelInfo& rel, const store::Entity& t) {
-        if (!reach.up_ok.count(rel.target) || !seen.Insert(&t)) return;
-        if (t.blueprint == reach.want) result.Insert(&t);
-        stack.push_back(&t);
-      });
+      auto it = reach.up_rels.find(e->blueprint);
+      if (it == reach.up_rels.end()) continue;
+      for (const RelInfo* rel : it->second) {
+        ForEachId(e->relations.Find(rel->key), [&](const std::string& id) {
+          const store::Entity* t = view.Find(rel->target, id);
+          if (!t || !seen.Insert(t)) return;
+          if (t->blueprint == reach.want) result.Insert(t);
+          stack.push_back(t);
+        });
+      }
     }
   }
   // Downstream: follow relations backward, only from blueprints `want` can reach.
-  {
+  if (reach.down_from.count(start.blueprint)) {
     PtrSet seen;
     seen.Insert(&start);
     std::vector<const store::Entity*> stack{&start};
     while (!stack.empty()) {
       const store::Entity* e = stack.back();
       stack.pop_back();
+      if (!reach.down_from.count(e->blueprint)) continue;
       view.ForEachReferrer(*e, nullptr, [&](const store::Entity& src, const std::string&) {
         if (!reach.down_ok.count(src.blueprint) || !seen.Insert(&src)) return;
         if (src.blueprint == reach.want) result.Insert(&src);

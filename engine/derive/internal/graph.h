@@ -125,7 +125,13 @@ struct Reach {
   std::string want;                          // blueprint collected
   std::unordered_set<std::string> up_ok;     // blueprints from which `want` is reachable forward
   std::unordered_set<std::string> down_ok;   // blueprints reachable forward from `want`
+  // Per blueprint, the relations an upstream walk follows (their target is in up_ok).
+  std::unordered_map<std::string, std::vector<const RelInfo*>> up_rels;
+  // Blueprints that a relation of a down_ok blueprint points at (others have no referrer a
+  // downstream walk could follow).
+  std::unordered_set<std::string> down_from;
 };
+// `relations` must outlive the result (it keeps pointers into it).
 Reach ComputeReach(const RelTable& relations, const std::string& want);
 
 // Entities of reach.want in the upstream closure of `start` (forward, transitively) or its
