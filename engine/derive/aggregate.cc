@@ -81,6 +81,15 @@ double ExactSum::Value() const {
   return sign * std::ldexp(static_cast<double>(hi), 32 * low - 1074);
 }
 
+void ExactSum::Merge(const ExactSum& other) {
+  for (size_t i = 0; i < limbs_.size(); ++i) limbs_[i] += other.limbs_[i];
+  ops_since_normalize_ += other.ops_since_normalize_ + 1;
+  if (ops_since_normalize_ >= (int64_t{1} << 29)) {
+    Normalize(&limbs_);
+    ops_since_normalize_ = 0;
+  }
+}
+
 void ExactSum::Clear() {
   limbs_.fill(0);
   ops_since_normalize_ = 0;
@@ -200,6 +209,12 @@ void AggState::AddUnsorted(const AggSpec& spec, const Contribution& c) {
 }
 
 void AggState::Seal() { std::sort(sorted_.begin(), sorted_.end()); }
+
+void AggState::Merge(const AggState& other) {
+  count_ += other.count_;
+  sum_.Merge(other.sum_);
+  sorted_.insert(sorted_.end(), other.sorted_.begin(), other.sorted_.end());
+}
 
 void AggState::Remove(const AggSpec& spec, const Contribution& c) {
   if (!c.included) return;

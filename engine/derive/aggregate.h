@@ -26,6 +26,8 @@ class ExactSum {
  public:
   void Add(double v) { Accumulate(v, false); }
   void Subtract(double v) { Accumulate(v, true); }
+  // Adds another accumulator's sum.
+  void Merge(const ExactSum& other);
   double Value() const;
   void Clear();
 
@@ -98,6 +100,8 @@ class AggState {
   // Bulk loading (full recompute): append without keeping order, then Seal() once.
   void AddUnsorted(const AggSpec& spec, const Contribution& c);
   void Seal();
+  // Adds another (unsealed or sealed) state's contributions; Seal() afterwards.
+  void Merge(const AggState& other);
 
   // The value: count/sum of an empty set -> 0; average/min/max/median of an empty set -> null.
   json::Value Finalize(const AggSpec& spec, double now, bool span_end_now,

@@ -27,6 +27,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -376,9 +377,13 @@ struct Engine::Impl {
     p.pending.clear();
   }
 
-  void WriteValues(Pass& p, const Entity& e, std::vector<std::pair<int, json::Value>>& updates) {
+  // The derived object of `e` with `updates` applied, in canonical key order; false when
+  // nothing would change. Reads only (safe on worker threads). `changed_nodes` (optional)
+  // receives the nodes whose value differs.
+  bool BuildDerived(const Entity& e, std::vector<std::pair<int, json::Value>>& updates,
+                    json::Value* next, std::vector<int>* changed_nodes) const {
     auto it = bp_info.find(e.blueprint);
-    if (it == bp_info.end()) return;
+    if (it == bp_info.end()) return false;
     const BlueprintInfo& info = it->second;
     const json::Value& cur = e.derived;
     bool canonical = cur.is_object() && cur.as_object().size() == info.keys.size();
@@ -391,17 +396,19 @@ struct Engine::Impl {
         }
       }
     }
-    std::vector<int> changed_nodes;
+    bool changed = false;
     for (auto& [slot, v] : updates) {
       const json::Value* old = canonical ? &cur.as_object()[static_cast<size_t>(slot)].second
                                          : cur.Find(info.keys[static_cast<size_t>(slot)]);
-      if (!old || !(*old == v)) changed_nodes.push_back(info.slot_node[static_cast<size_t>(slot)]);
+      if (!old || !(*old == v)) {
+        changed = true;
+        if (changed_nodes) changed_nodes->push_back(info.slot_node[static_cast<size_t>(slot)]);
+      }
     }
-    if (changed_nodes.empty() && canonical) return;
-    json::Value next;
+    if (!changed && canonical) return false;
     if (canonical) {
-      next = cur;
-      auto& obj = next.as_object();
+      *next = cur;
+      auto& obj = next->as_object();
       for (auto& [slot, v] : updates) obj[static_cast<size_t>(slot)].second = std::move(v);
     } else {
       json::Object obj;
@@ -411,17 +418,29 @@ struct Engine::Impl {
         obj.emplace_back(info.keys[i], std::move(v));
       }
       for (auto& [slot, v] : updates) obj[static_cast<size_t>(slot)].second = std::move(v);
-      next = json::Value(std::move(obj));
+      *next = json::Value(std::move(obj));
     }
+    return true;
+  }
+
+  // Stores a built derived object, recording what changed (incremental passes).
+  void CommitDerived(Pass& p, const Entity& e, json::Value next,
+                     const std::vector<int>& changed_nodes) {
     if (!p.full && !changed_nodes.empty()) {
       auto [dc, inserted] = p.dchanged.try_emplace(&e);
       if (inserted) {
-        dc->second.old_derived = cur;
+        dc->second.old_derived = e.derived;
         p.dchanged_by_bp[e.blueprint].push_back(&e);
       }
       for (int n : changed_nodes) dc->second.nodes.push_back(n);
     }
     store->SetDerived(e, std::move(next));
+  }
+
+  void WriteValues(Pass& p, const Entity& e, std::vector<std::pair<int, json::Value>>& updates) {
+    json::Value next;
+    std::vector<int> changed;
+    if (BuildDerived(e, updates, &next, &changed)) CommitDerived(p, e, std::move(next), changed);
   }
 
   // The entity as it was before the pass: (entity, derived values) or (nullptr, nullptr).
@@ -733,6 +752,13 @@ struct Engine::Impl {
   json::Value MirrorValue(const View& view, const Node& n, const Entity& e,
                           json::Value* trace = nullptr) const {
     const MirrorNode& m = n.mirror;
+    if (!m.many && !trace) {
+      // Single-valued path: follow one pointer.
+      const Entity* reached = internal::WalkOne(view, e, m.hops, 0, m.hops.size());
+      if (!reached) return json::Value();
+      json::Value scratch;
+      return query::PropertyValue(*reached, m.leaf, nullptr, &scratch);
+    }
     std::vector<const Entity*> frontier{&e};
     std::vector<const Entity*> next;
     for (const Hop& hop : m.hops) {
@@ -924,7 +950,10 @@ struct Engine::Impl {
       std::map<std::string, std::vector<GroupWork>> works_by_bp;
       for (auto& [g, ids] : by_group) {
         Group& group = groups[static_cast<size_t>(g)];
-        works_by_bp[group.target_bp].push_back(GroupWork{&group, ids, {}});
+        GroupWork w;
+        w.g = &group;
+        w.ids = ids;
+        works_by_bp[group.target_bp].push_back(std::move(w));
       }
       std::set<std::string> passes;
       for (const auto& [bp, m] : mirrors_by_bp) passes.insert(bp);
@@ -1067,7 +1096,9 @@ struct Engine::Impl {
   struct GroupWork {
     Group* g;
     std::vector<int> ids;
-    std::unordered_map<const Entity*, SourceStates*> by_ptr;
+    std::vector<const Entity*> sources;                // every source entity
+    std::unordered_map<const Entity*, size_t> index;   // source -> position in `sources`
+    std::vector<SourceStates*> states;                 // the group's states, by position
   };
 
   // Resets the states of `w`'s aggregations for every source entity.
@@ -1076,9 +1107,10 @@ struct Engine::Impl {
     store->ForEach(g.source_bp, [&](const Entity& s) {
       SourceStates& st = StatesOf(g, s.identifier);
       for (int id : w.ids) st[static_cast<size_t>(Agg(id).index_in_group)] = {};
-      w.by_ptr[&s] = &st;
+      w.index[&s] = w.sources.size();
+      w.sources.push_back(&s);
     });
-    // Drop states of sources that no longer exist.
+    // Drop states of sources that no longer exist (the map may rehash: take pointers after).
     for (auto it = g.states.begin(); it != g.states.end();) {
       if (!store->Find(g.source_bp, it->first)) {
         it = g.states.erase(it);
@@ -1086,18 +1118,27 @@ struct Engine::Impl {
         ++it;
       }
     }
+    for (const Entity* s : w.sources) w.states.push_back(&StatesOf(g, s->identifier));
+  }
+
+  int ThreadCount(size_t items) const {
+    constexpr size_t kParallelMin = 20000;  // below this, threads cost more than they save
+    if (items < kParallelMin) return 1;
+    int n = options.threads > 0 ? options.threads
+                                : static_cast<int>(std::thread::hardware_concurrency());
+    return std::clamp(n, 1, 16);
   }
 
   // One pass over the entities of `bp`: the mirrors declared on it, and the contributions of
   // each entity to the aggregations of `works` (all targeting `bp`), pushed to its sources.
-  // Identical queries are evaluated once per entity.
+  // Identical queries are evaluated once per entity. The read-only part runs on worker
+  // threads, each with its own states (merged after); store writes happen on this thread.
   Status FullPass(Pass& p, const std::string& bp, const std::vector<const Node*>& mirrors,
                   std::vector<GroupWork>& works) {
     for (GroupWork& w : works) {
       ResetStates(w);
       stats.full_aggregations += static_cast<int64_t>(w.ids.size());
     }
-    std::vector<int8_t> qcache(queries.size(), -1);
     std::vector<int> used_queries;
     for (GroupWork& w : works) {
       for (int id : w.ids) {
@@ -1108,64 +1149,126 @@ struct Engine::Impl {
         }
       }
     }
-    Status err;
-    std::vector<Contribution> cs;
-    std::vector<const Entity*> sources;
-    std::vector<std::pair<int, json::Value>> updates;
-    store->ForEach(bp, [&](const Entity& e) {
-      if (!err.ok()) return;
-      if (!mirrors.empty()) {
-        updates.clear();
-        for (const Node* m : mirrors) {
-          updates.emplace_back(m->slot, MirrorValue(p.now_view, *m, e));
-          ++stats.values_computed;
-        }
-        WriteValues(p, e, updates);
+    auto t_collect = SteadyClock::now();
+    std::vector<const Entity*> ents;
+    store->ForEach(bp, [&](const Entity& e) { ents.push_back(&e); });
+    // Address order follows allocation order: entities and their JSON, allocated together, are
+    // then read nearly sequentially (hash-table order would miss the cache on every entity).
+    std::sort(ents.begin(), ents.end(), std::less<const Entity*>());
+    const size_t n = ents.size();
+    Step("  collect " + bp, t_collect);
+
+    struct Built {
+      json::Value next;
+      std::vector<int> changed;
+      bool write = false;
+    };
+    std::vector<Built> built(mirrors.empty() ? 0 : n);
+    struct Local {
+      std::vector<std::vector<SourceStates>> states;  // per work, per source position
+      Status err;
+      int64_t visited = 0;
+    };
+    const int threads = ThreadCount(n);
+    std::vector<Local> locals(static_cast<size_t>(threads));
+
+    auto work = [&](Local& local, size_t begin, size_t end) {
+      local.states.resize(works.size());
+      for (size_t wi = 0; wi < works.size(); ++wi) {
+        local.states[wi].assign(works[wi].sources.size(),
+                                SourceStates(works[wi].g->aggs.size()));
       }
-      if (works.empty()) return;
-      ++stats.targets_visited;
-      for (int q : used_queries) qcache[static_cast<size_t>(q)] = -1;
-      for (GroupWork& w : works) {
-        cs.resize(w.ids.size());
-        bool any = false;
-        for (size_t i = 0; i < w.ids.size(); ++i) {
-          const AggNode& a = Agg(w.ids[i]);
-          bool matched = true;
-          if (a.query_id >= 0) {
-            int8_t& cached = qcache[static_cast<size_t>(a.query_id)];
-            if (cached < 0) {
-              auto m = Match(a, e, nullptr, p.now);
-              if (!m.ok()) {
-                err = m.status();
-                return;
+      std::vector<int8_t> qcache(queries.size(), -1);
+      std::vector<Contribution> cs;
+      std::vector<const Entity*> sources;
+      std::vector<std::pair<int, json::Value>> updates;
+      for (size_t i = begin; i < end; ++i) {
+        const Entity& e = *ents[i];
+        if (!mirrors.empty()) {
+          updates.clear();
+          for (const Node* m : mirrors) updates.emplace_back(m->slot, MirrorValue(p.now_view, *m, e));
+          Built& b = built[i];
+          b.write = BuildDerived(e, updates, &b.next, p.full ? nullptr : &b.changed);
+        }
+        if (works.empty()) continue;
+        ++local.visited;
+        for (int q : used_queries) qcache[static_cast<size_t>(q)] = -1;
+        for (size_t wi = 0; wi < works.size(); ++wi) {
+          GroupWork& w = works[wi];
+          cs.resize(w.ids.size());
+          bool any = false;
+          for (size_t k = 0; k < w.ids.size(); ++k) {
+            const AggNode& a = Agg(w.ids[k]);
+            bool matched = true;
+            if (a.query_id >= 0) {
+              int8_t& cached = qcache[static_cast<size_t>(a.query_id)];
+              if (cached < 0) {
+                auto m = Match(a, e, nullptr, p.now);
+                if (!m.ok()) {
+                  local.err = m.status();
+                  return;
+                }
+                cached = *m ? 1 : 0;
               }
-              cached = *m ? 1 : 0;
+              matched = cached == 1;
             }
-            matched = cached == 1;
+            cs[k] = ContributionOf(a, e, nullptr, matched);
+            any = any || cs[k].included;
           }
-          cs[i] = ContributionOf(a, e, nullptr, matched);
-          any = any || cs[i].included;
-        }
-        if (!any) continue;
-        sources.clear();
-        Sources(*w.g, p.now_view, e, &sources);
-        for (const Entity* s : sources) {
-          auto it = w.by_ptr.find(s);
-          if (it == w.by_ptr.end()) continue;
-          for (size_t i = 0; i < w.ids.size(); ++i) {
-            const AggNode& a = Agg(w.ids[i]);
-            (*it->second)[static_cast<size_t>(a.index_in_group)].AddUnsorted(a.spec, cs[i]);
+          if (!any) continue;
+          sources.clear();
+          Sources(*w.g, p.now_view, e, &sources);
+          for (const Entity* s : sources) {
+            auto it = w.index.find(s);
+            if (it == w.index.end()) continue;
+            SourceStates& st = local.states[wi][it->second];
+            for (size_t k = 0; k < w.ids.size(); ++k) {
+              const AggNode& a = Agg(w.ids[k]);
+              st[static_cast<size_t>(a.index_in_group)].AddUnsorted(a.spec, cs[k]);
+            }
           }
         }
       }
-    });
-    if (!err.ok()) return err;
-    for (GroupWork& w : works) {
-      for (auto& [s, st] : w.by_ptr) {
-        for (int id : w.ids) (*st)[static_cast<size_t>(Agg(id).index_in_group)].Seal();
-        FinalizeInto(p, *w.g, *s, w.ids);
+    };
+    auto t_work = SteadyClock::now();
+    if (threads == 1) {
+      work(locals[0], 0, n);
+    } else {
+      std::vector<std::thread> pool;
+      size_t chunk = (n + static_cast<size_t>(threads) - 1) / static_cast<size_t>(threads);
+      for (int t = 0; t < threads; ++t) {
+        size_t begin = std::min(n, chunk * static_cast<size_t>(t));
+        size_t end = std::min(n, begin + chunk);
+        pool.emplace_back(work, std::ref(locals[static_cast<size_t>(t)]), begin, end);
+      }
+      for (auto& th : pool) th.join();
+    }
+    Step("  evaluate " + bp + " (" + std::to_string(threads) + " threads)", t_work);
+    for (Local& local : locals) {
+      if (!local.err.ok()) return local.err;
+      stats.targets_visited += local.visited;
+    }
+    auto t_write = SteadyClock::now();
+    // Writes, in entity order.
+    for (size_t i = 0; i < built.size(); ++i) {
+      stats.values_computed += static_cast<int64_t>(mirrors.size());
+      if (built[i].write) CommitDerived(p, *ents[i], std::move(built[i].next), built[i].changed);
+    }
+    Step("  write " + bp, t_write);
+    auto t_merge = SteadyClock::now();
+    for (size_t wi = 0; wi < works.size(); ++wi) {
+      GroupWork& w = works[wi];
+      for (size_t si = 0; si < w.sources.size(); ++si) {
+        SourceStates& st = *w.states[si];
+        for (int id : w.ids) {
+          size_t k = static_cast<size_t>(Agg(id).index_in_group);
+          for (Local& local : locals) st[k].Merge(local.states[wi][si][k]);
+          st[k].Seal();
+        }
+        FinalizeInto(p, *w.g, *w.sources[si], w.ids);
       }
     }
+    Step("  merge and finalize " + bp, t_merge);
     return Status::Ok();
   }
 

@@ -25,6 +25,9 @@ struct Options {
   // Time averages (averageOf hour/day/week/month): span end is the latest matched time (default,
   // DESIGN §2) or "now".
   bool span_end_now = false;
+  // Threads for the read-only part of a full recompute (walks, queries, contributions);
+  // 0 = the hardware's concurrency. Writes to the store stay on the calling thread.
+  int threads = 0;
 };
 
 class Engine {

@@ -292,6 +292,10 @@ Result<std::unique_ptr<Program>> Program::Compile(std::string_view source,
   program->source_ = std::string(source);
   program->options_ = options;
 
+  if (source.find('\0') != std::string_view::npos) {
+    // jq_compile takes a C string: it would compile only the text before the NUL.
+    return InvalidArgument("jq program contains a NUL byte, in `" + program->source_ + "`");
+  }
   internal::DialectResult dialect = internal::Rewrite(source);
   if (dialect.uses_modules) {
     return InvalidArgument("jq modules (import/include) are not supported, in `" +
@@ -300,9 +304,8 @@ Result<std::unique_ptr<Program>> Program::Compile(std::string_view source,
   // libjq compiles an empty program as `.`; the env prefix below needs an expression.
   program->rewritten_ = dialect.has_code ? std::move(dialect.text) : ".";
 
-  // The prelude and the env lockdown go on one line of their own, so libjq's line numbers
-  // for the program are off by exactly one (CompileMessage undoes it), and a comment on the
-  // program's last line cannot swallow anything.
+  // The prelude and the env lockdown go on one line of their own before the program, so
+  // libjq's line numbers for the program are off by exactly one (CompileMessage undoes it).
   std::string prefix = internal::PreludeFor(dialect);
   if (!options.allow_env) {
     if (!prefix.empty()) prefix.push_back(' ');

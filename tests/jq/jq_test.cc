@@ -163,6 +163,12 @@ TEST(JqProgramTest, CompileErrorShowsRewrite) {
       << p.status().message();
 }
 
+TEST(JqProgramTest, RejectsNulBytes) {
+  auto p = Program::Compile(std::string_view(".a\0 | error", 12));
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("NUL"), std::string::npos) << p.status().message();
+}
+
 TEST(JqProgramTest, EmptyProgramIsIdentity) {
   EXPECT_EQ(Eval("", R"({"a":1})"), R"({"a":1})");
   EXPECT_EQ(Eval("  # only a comment\n", "[1]"), "[1]");

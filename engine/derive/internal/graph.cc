@@ -50,7 +50,7 @@ bool PtrSet::Contains(const store::Entity* e) const {
 
 void PtrSet::Clear() {
   items_.clear();
-  index_.clear();
+  if (!index_.empty()) index_.clear();
 }
 
 // ---- Overlay ---------------------------------------------------------------------------------
@@ -170,8 +170,34 @@ void View::ForEachReferrer(
 
 // ---- Walks -----------------------------------------------------------------------------------
 
+const store::Entity* WalkOne(const View& view, const store::Entity& start,
+                             const std::vector<Hop>& hops, size_t begin, size_t end) {
+  const store::Entity* cur = &start;
+  for (size_t i = begin; i < end && cur; ++i) {
+    const json::Value* v = cur->relations.Find(hops[i].relation);
+    if (v && v->is_string()) {
+      cur = view.Find(hops[i].to, v->as_string());
+    } else if (v && v->is_array() && v->as_array().size() == 1 &&
+               v->as_array()[0].is_string()) {
+      cur = view.Find(hops[i].to, v->as_array()[0].as_string());
+    } else {
+      cur = nullptr;
+    }
+  }
+  return cur;
+}
+
 void WalkForward(const View& view, const store::Entity& start, const std::vector<Hop>& hops,
                  size_t begin, size_t end, bool dedup, std::vector<const store::Entity*>* out) {
+  // Single-valued hops (the common case) need no frontier.
+  bool single = true;
+  for (size_t i = begin; i < end && single; ++i) single = !hops[i].many;
+  if (single) {
+    if (const store::Entity* reached = WalkOne(view, start, hops, begin, end)) {
+      out->push_back(reached);
+    }
+    return;
+  }
   std::vector<const store::Entity*> frontier{&start};
   std::vector<const store::Entity*> next;
   for (size_t i = begin; i < end && !frontier.empty(); ++i) {
@@ -245,12 +271,16 @@ Reach ComputeReach(const RelTable& relations, const std::string& want) {
 
 void Closure(const View& view, const store::Entity& start, const Reach& reach,
              std::vector<const store::Entity*>* out) {
-  PtrSet result;
+  // Reused per thread: a full recompute calls this once per target entity.
+  thread_local PtrSet result;
+  thread_local PtrSet seen;
+  thread_local std::vector<const store::Entity*> stack;
+  result.Clear();
   // Upstream: follow relations forward, only toward blueprints that can still reach `want`.
   {
-    PtrSet seen;
+    seen.Clear();
     seen.Insert(&start);
-    std::vector<const store::Entity*> stack{&start};
+    stack.assign(1, &start);
     while (!stack.empty()) {
       const store::Entity* e = stack.back();
       stack.pop_back();
@@ -268,9 +298,9 @@ void Closure(const View& view, const store::Entity& start, const Reach& reach,
   }
   // Downstream: follow relations backward, only from blueprints `want` can reach.
   if (reach.down_from.count(start.blueprint)) {
-    PtrSet seen;
+    seen.Clear();
     seen.Insert(&start);
-    std::vector<const store::Entity*> stack{&start};
+    stack.assign(1, &start);
     while (!stack.empty()) {
       const store::Entity* e = stack.back();
       stack.pop_back();

@@ -115,6 +115,10 @@ class View {
 void WalkForward(const View& view, const store::Entity& start, const std::vector<Hop>& hops,
                  size_t begin, size_t end, bool dedup, std::vector<const store::Entity*>* out);
 
+// The entity reached through single-valued hops[begin..end) (none may be many), or nullptr.
+const store::Entity* WalkOne(const View& view, const store::Entity& start,
+                             const std::vector<Hop>& hops, size_t begin, size_t end);
+
 // Entities from which hops[begin..end) lead to `start` (walking the hops backwards from
 // hops[end-1] down to hops[begin]), de-duplicated.
 void WalkBackward(const View& view, const store::Entity& start, const std::vector<Hop>& hops,
