@@ -86,20 +86,59 @@ Status ParsePayload(std::string_view text, std::string_view name, const PayloadO
   return parsed.WithContext(file + ": ");
 }
 
+namespace {
+
+// Reads one payload file ("-" = stdin).
+Result<std::string> ReadText(const std::string& path) {
+  if (path == "-") {
+    std::ostringstream ss;
+    ss << std::cin.rdbuf();
+    return ss.str();
+  }
+  auto read = json::ReadFile(path);
+  if (!read.ok()) return NotFound(read.status().message());
+  return read;
+}
+
+}  // namespace
+
 Status ReadPayloads(const std::vector<std::string>& paths, const PayloadOptions& options,
                     const ItemCallback& on_item) {
   for (const auto& path : paths) {
-    std::string text;
-    if (path == "-") {
-      std::ostringstream ss;
-      ss << std::cin.rdbuf();
-      text = ss.str();
-    } else {
-      auto read = json::ReadFile(path);
-      if (!read.ok()) return NotFound(read.status().message());
-      text = std::move(*read);
-    }
+    PORTOLAN_ASSIGN_OR_RETURN(std::string text, ReadText(path));
     PORTOLAN_RETURN_IF_ERROR(ParsePayload(text, path, options, on_item));
+  }
+  return Status::Ok();
+}
+
+Status ReadPayloadInputs(const std::vector<std::string>& paths, const PayloadOptions& options,
+                         const InputCallback& on_item) {
+  if (!options.items_path.empty()) {
+    return ReadPayloads(paths, options, [&](json::Value item, const ItemSource& source) {
+      return on_item(jq::Input(item), source);
+    });
+  }
+  for (const auto& path : paths) {
+    PORTOLAN_ASSIGN_OR_RETURN(std::string text, ReadText(path));
+    std::string_view view = text;
+    if (view.substr(0, 3) == "\xEF\xBB\xBF") view.remove_prefix(3);
+    size_t position = 0;
+    Status callback_status;
+    Status parsed = jq::ParseInputs(view, [&](jq::Input input, int line, long element) -> Status {
+      if (input.type() != json::Type::kObject) {
+        std::string what = element >= 0 ? "element " + std::to_string(element) + " of the array"
+                                        : std::string("the value");
+        return InvalidArgument(path + ":" + std::to_string(line) +
+                               ": items must be JSON objects, " + what + " is " +
+                               Article(input.type()));
+      }
+      callback_status = on_item(std::move(input), ItemSource{path, line, position++});
+      return callback_status;
+    });
+    if (!parsed.ok() && callback_status.ok() && parsed.message().rfind(path + ":", 0) != 0) {
+      return parsed.WithContext(path + ": ");
+    }
+    PORTOLAN_RETURN_IF_ERROR(parsed);
   }
   return Status::Ok();
 }

@@ -43,7 +43,9 @@ class ResourceMapper {
   ResourceMapper(const ResourceConfig& r, ResourceOut* out) : r_(r), out_(out) {}
 
   // One raw item, fanned out by itemsToParse when configured.
-  void MapRaw(const json::Value& item, const jq::Input& input, size_t index) {
+  // `item` is the raw item as JSON when the caller has it; otherwise it is rebuilt from `input`
+  // if needed (itemsToParse without the top-level transform).
+  void MapRaw(const json::Value* item, const jq::Input& input, size_t index) {
     if (!r_.items_to_parse) {
       MapItem(input, index, std::nullopt);
       return;
@@ -51,7 +53,7 @@ class ResourceMapper {
     // Both programs run on the original parent (spec §4.2).
     jq::Output items = Run(*r_.items_to_parse, input);
     json::Value transformed_value;
-    const json::Value* parent = &item;
+    const json::Value* parent = item;
     if (r_.top_level_transform) {
       jq::Output transformed = Run(*r_.top_level_transform, input);
       if (!transformed.has_value() || transformed.value.is_null()) {
@@ -60,6 +62,9 @@ class ResourceMapper {
         return;
       }
       transformed_value = std::move(transformed.value);
+      parent = &transformed_value;
+    } else if (!parent) {
+      transformed_value = input.ToJson();
       parent = &transformed_value;
     }
     if (!items.has_value() || !items.value.is_array()) {
@@ -271,22 +276,33 @@ MapResult Mapper::Map(std::string_view kind, std::span<const json::Value> items)
 }
 
 MapResult Mapper::Map(std::string_view kind, std::span<const json::Value> items, RunState* run) {
+  std::vector<jq::Input> inputs;
+  inputs.reserve(items.size());
+  for (const auto& item : items) inputs.emplace_back(item);
+  return MapInputs(kind, inputs, items.data(), run);
+}
+
+MapResult Mapper::Map(std::string_view kind, std::span<const jq::Input> inputs, RunState* run) {
+  return MapInputs(kind, inputs, nullptr, run);
+}
+
+MapResult Mapper::MapInputs(std::string_view kind, std::span<const jq::Input> inputs,
+                            const json::Value* items, RunState* run) {
   std::vector<size_t> selected;
   for (size_t r : ResourcesFor(kind)) {
     if (!run->abandoned.count(r)) selected.push_back(r);
   }
   std::vector<ResourceOut> outs(selected.size());
-  // Item-major so that each item becomes a jq::Input once for all resources; the output is
+  // Item-major so that each item is a jq::Input once for all resources; the output is
   // regrouped by resource below.
-  for (size_t i = 0; i < items.size() && !selected.empty(); ++i) {
-    jq::Input input(items[i]);
+  for (size_t i = 0; i < inputs.size() && !selected.empty(); ++i) {
     for (size_t s = 0; s < selected.size(); ++s) {
       if (outs[s].batch_error) continue;
       ResourceMapper(config_.resources[selected[s]], &outs[s])
-          .MapRaw(items[i], input, run->next_index + i);
+          .MapRaw(items ? &items[i] : nullptr, inputs[i], run->next_index + i);
     }
   }
-  run->next_index += items.size();
+  run->next_index += inputs.size();
 
   MapResult result;
   for (size_t s = 0; s < selected.size(); ++s) {
@@ -323,11 +339,23 @@ Status MapStream::Add(json::Value item) {
   return Status::Ok();
 }
 
-Status MapStream::Finish() { return buffer_.empty() ? Status::Ok() : Flush(); }
+Status MapStream::Add(jq::Input item) {
+  inputs_.push_back(std::move(item));
+  if (inputs_.size() >= batch_size_) return Flush();
+  return Status::Ok();
+}
+
+Status MapStream::Finish() {
+  return buffer_.empty() && inputs_.empty() ? Status::Ok() : Flush();
+}
 
 Status MapStream::Flush() {
-  MapResult result = mapper_->Map(kind_, buffer_, &run_);
+  // Items arrive either as JSON or as jq inputs; keep their order by flushing one kind before
+  // the other starts (callers use one kind per stream).
+  MapResult result = !buffer_.empty() ? mapper_->Map(kind_, buffer_, &run_)
+                                      : mapper_->Map(kind_, inputs_, &run_);
   buffer_.clear();
+  inputs_.clear();
   return sink_(std::move(result));
 }
 

@@ -120,8 +120,13 @@ class Mapper {
   // The same as one batch of a longer run: item indexes continue from `run->next_index`, and
   // resources abandoned by an earlier batch error stay abandoned.
   MapResult Map(std::string_view kind, std::span<const json::Value> items, RunState* run);
+  // The same for items already converted to jq inputs (the payload fast path, see
+  // ReadPayloadInputs): no json::Value is built unless itemsToParse needs the parent.
+  MapResult Map(std::string_view kind, std::span<const jq::Input> inputs, RunState* run);
 
  private:
+  MapResult MapInputs(std::string_view kind, std::span<const jq::Input> inputs,
+                      const json::Value* items, RunState* run);
   MappingConfig config_;
 };
 
@@ -136,6 +141,7 @@ class MapStream {
   MapStream(Mapper* mapper, std::string kind, Sink sink, size_t batch_size = kDefaultBatchSize);
 
   Status Add(json::Value item);
+  Status Add(jq::Input item);  // use one of the two Add()s per stream
   // Maps what is buffered. Call once at the end.
   Status Finish();
   const RunState& run() const { return run_; }
@@ -148,6 +154,7 @@ class MapStream {
   Sink sink_;
   size_t batch_size_;
   std::vector<json::Value> buffer_;
+  std::vector<jq::Input> inputs_;
   RunState run_;
 };
 

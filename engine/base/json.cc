@@ -358,6 +358,10 @@ Status ParseError(std::string_view text, size_t offset, rapidjson::ParseErrorCod
 
 }  // namespace
 
+Status ParseErrorStatus(std::string_view text, size_t offset, int code) {
+  return ParseError(text, offset, static_cast<rapidjson::ParseErrorCode>(code));
+}
+
 void WriteTo(const Value& v, std::string* out, const WriteOptions& options) {
   WriteImpl(v, out, options, 0);
 }

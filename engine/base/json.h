@@ -107,6 +107,10 @@ Result<Value> Parse(std::string_view text);
 // `on_value` receives each value with its 1-based line; returning a non-OK status stops.
 Status ParseSequence(std::string_view text, const std::function<Status(Value, int)>& on_value);
 
+// The error status for a RapidJSON parse error (`code` is a rapidjson::ParseErrorCode) at a
+// byte offset of `text`: "line L, column C: <message>", noting input that is not UTF-8.
+Status ParseErrorStatus(std::string_view text, size_t offset, int code);
+
 // Reads a whole file. Errors name the path.
 Result<std::string> ReadFile(const std::string& path);
 // Reads and parses; errors are prefixed with the path.

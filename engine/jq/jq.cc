@@ -1,4 +1,4 @@
-// libjq 1.6 behind engine/jq/jq.h: the only file that touches jv and jq_state.
+// libjq 1.6 behind engine/jq/jq.h (with parse_inputs.cc, the only code that touches jv).
 //
 // Reference counting follows jv.h: every jv_* function consumes its jv arguments and returns
 // a new reference, except jv_copy, jv_get_kind, jv_number_value, jv_string_value and the
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/jq/internal/dialect.h"
+#include "engine/jq/internal/input_impl.h"
 #include "engine/jq/internal/prelude.h"
 
 extern "C" {
@@ -23,13 +24,6 @@ extern "C" {
 
 namespace portolan::jq {
 
-struct Input::Impl {
-  jv value;
-  explicit Impl(jv v) : value(v) {}
-  ~Impl() { jv_free(value); }
-  Impl(const Impl&) = delete;
-  Impl& operator=(const Impl&) = delete;
-};
 
 struct Program::Impl {
   jq_state* jq = nullptr;

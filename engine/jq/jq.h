@@ -7,6 +7,7 @@
 #ifndef PORTOLAN_ENGINE_JQ_JQ_H_
 #define PORTOLAN_ENGINE_JQ_JQ_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -45,14 +46,26 @@ class Input {
 
   // Back to json::Value (for tests and for itemsToParse expansion).
   json::Value ToJson() const;
+  // The JSON type of the value.
+  json::Type type() const;
 
   struct Impl;
   const Impl& impl() const { return *impl_; }
 
  private:
+  friend class InputBuilder;
   Input();
   std::unique_ptr<Impl> impl_;
 };
+
+// Parses a sequence of JSON values (one document, JSON Lines, or concatenated JSON) straight
+// into libjq values, without an intermediate json::Value: the fast path for payload files.
+// Elements of a top-level array are handed over one by one (`element` is their index; -1 for a
+// value that is not inside a top-level array). UTF-8 is validated; errors read
+// "line 3, column 7: <message>" like json::Parse. A non-OK status from `on_input` stops the
+// parse and is returned as is.
+Status ParseInputs(std::string_view text,
+                   const std::function<Status(Input input, int line, long element)>& on_input);
 
 // The outcome of one evaluation: the first output, no output, or an error (with jq's message).
 struct Output {

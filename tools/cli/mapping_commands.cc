@@ -76,11 +76,11 @@ Status MapPayloads(mapping::Mapper* mapper, const MapArgs& a, bool quiet,
   mapping::MapStream stream(mapper, a.kind, on_batch);
   mapping::PayloadOptions po;
   po.items_path = a.items_path;
-  Status s = mapping::ReadPayloads(a.payloads, po,
-                                   [&](json::Value item, const mapping::ItemSource&) {
-                                     progress.Tick(++items);
-                                     return stream.Add(std::move(item));
-                                   });
+  Status s = mapping::ReadPayloadInputs(a.payloads, po,
+                                        [&](jq::Input item, const mapping::ItemSource&) {
+                                          progress.Tick(++items);
+                                          return stream.Add(std::move(item));
+                                        });
   if (s.ok()) s = stream.Finish();
   progress.Done();
   return s;
