@@ -108,8 +108,9 @@ std::string JqCompileError(const std::string& program) {
 
 class BlueprintParser {
  public:
-  BlueprintParser(const std::string& source, const std::string& prefix)
-      : source_(source), errors_(source), prefix_(prefix) {}
+  BlueprintParser(const std::string& source, const std::string& prefix,
+                  const ParseOptions& options)
+      : source_(source), errors_(source), prefix_(prefix), options_(options) {}
 
   Result<Blueprint> Parse(const json::Value& doc);
 
@@ -150,6 +151,7 @@ class BlueprintParser {
   std::string source_;
   Errors errors_;
   std::string prefix_;
+  ParseOptions options_;
 };
 
 bool BlueprintParser::OptString(const json::Value& obj, std::string_view key,
@@ -613,7 +615,8 @@ void BlueprintParser::ParseCalculation(const std::string& key, const json::Value
     errors_.Add(Child(ptr, "calculation"), "\"calculation\" must be a jq string");
   } else {
     c.calculation = calc.as_string();
-    if (std::string err = JqCompileError(c.calculation); !err.empty()) {
+    if (std::string err = options_.check_jq ? JqCompileError(c.calculation) : "";
+        !err.empty()) {
       errors_.Add(Child(ptr, "calculation"), "jq does not compile: " + err);
     }
   }
@@ -808,8 +811,8 @@ bool IsMetaProperty(std::string_view name) {
 bool IsSystemBlueprint(std::string_view id) { return id == "_user" || id == "_team"; }
 
 Result<Blueprint> ParseBlueprint(const json::Value& doc, const std::string& source,
-                                 const std::string& pointer_prefix) {
-  return BlueprintParser(source, pointer_prefix).Parse(doc);
+                                 const std::string& pointer_prefix, const ParseOptions& options) {
+  return BlueprintParser(source, pointer_prefix, options).Parse(doc);
 }
 
 Result<std::vector<BlueprintDoc>> LoadBlueprintDocs(const std::string& path) {

@@ -255,6 +255,45 @@ Store::~Store() {
 }
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& workspace, const Clock* clock) {
+  return OpenImpl(workspace, clock, /*load_entities=*/true);
+}
+
+Result<std::unique_ptr<Store>> Store::OpenForLookup(const std::string& workspace,
+                                                    const Clock* clock) {
+  return OpenImpl(workspace, clock, /*load_entities=*/false);
+}
+
+Result<std::optional<Entity>> Store::ReadEntity(std::string_view blueprint,
+                                                std::string_view identifier) const {
+  if (const Entity* e = Find(blueprint, identifier)) return std::optional<Entity>(*e);
+  sqlite3* db = impl_->db;
+  if (!db) return std::optional<Entity>();
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "SELECT doc FROM entities WHERE blueprint = ? AND identifier = ?", -1,
+                     &st, nullptr);
+  sqlite3_bind_text(st, 1, blueprint.data(), static_cast<int>(blueprint.size()), SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, identifier.data(), static_cast<int>(identifier.size()),
+                    SQLITE_STATIC);
+  std::optional<Entity> out;
+  Status status;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    auto doc = json::Parse(std::string_view(
+        reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
+        static_cast<size_t>(sqlite3_column_bytes(st, 0))));
+    if (doc.ok()) {
+      out = EntityFromDoc(std::string(blueprint), std::string(identifier), *doc);
+    } else {
+      status = Internal("stored entity '" + std::string(blueprint) + "/" +
+                        std::string(identifier) + "' is corrupt");
+    }
+  }
+  sqlite3_finalize(st);
+  if (!status.ok()) return status;
+  return out;
+}
+
+Result<std::unique_ptr<Store>> Store::OpenImpl(const std::string& workspace, const Clock* clock,
+                                               bool load_entities) {
   std::unique_ptr<Store> store(new Store(workspace, clock));
   if (workspace.empty()) return store;
   std::error_code ec;
@@ -291,7 +330,10 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& workspace, const C
         sqlite3_finalize(st);
         return Internal(path + ": stored blueprint '" + id + "' is corrupt");
       }
-      auto bp = model::ParseBlueprint(*v, src ? reinterpret_cast<const char*>(src) : "");
+      // Checked when applied; skip the jq compile check (~15 ms per calculation) on reload.
+      model::ParseOptions po;
+      po.check_jq = false;
+      auto bp = model::ParseBlueprint(*v, src ? reinterpret_cast<const char*>(src) : "", "", po);
       if (!bp.ok()) {
         sqlite3_finalize(st);
         return bp.status().WithContext(path + ": stored blueprint '" + id + "': ");
@@ -302,7 +344,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& workspace, const C
   }
   if (!bps.empty()) PORTOLAN_RETURN_IF_ERROR(store->catalog_.Apply(std::move(bps)));
 
-  {
+  if (load_entities) {
     sqlite3_stmt* st = nullptr;
     sqlite3_prepare_v2(im.db, "SELECT blueprint, identifier, doc FROM entities", -1, &st,
                        nullptr);

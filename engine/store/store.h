@@ -61,6 +61,14 @@ class Store {
   // Opens (creating if needed) the workspace directory and its database, and loads every
   // blueprint and entity into memory. An empty `workspace` gives a purely in-memory store.
   static Result<std::unique_ptr<Store>> Open(const std::string& workspace, const Clock* clock);
+  // Opens a workspace for a quick read of single entities: blueprints and metadata are loaded,
+  // entities are not (use ReadEntity). Nothing may be written through such a store.
+  static Result<std::unique_ptr<Store>> OpenForLookup(const std::string& workspace,
+                                                      const Clock* clock);
+  // Reads one entity straight from the database (nullopt when absent), derived values as last
+  // computed. For stores opened with OpenForLookup.
+  Result<std::optional<Entity>> ReadEntity(std::string_view blueprint,
+                                           std::string_view identifier) const;
   ~Store();
 
   const model::Catalog& catalog() const { return catalog_; }
@@ -117,6 +125,8 @@ class Store {
 
  private:
   Store(std::string workspace, const Clock* clock);
+  static Result<std::unique_ptr<Store>> OpenImpl(const std::string& workspace, const Clock* clock,
+                                                 bool load_entities);
   struct Impl;
   std::unique_ptr<Impl> impl_;
   model::Catalog catalog_;
