@@ -1,9 +1,11 @@
 #include "tools/cli/commands.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 
 #include "engine/model/blueprint.h"
+#include "engine/query/query.h"
 #include "tools/cli/output.h"
 
 namespace portolan::cli {
@@ -49,6 +51,54 @@ std::vector<std::string> AllPropertyKeys(const model::Blueprint& bp) {
   for (const auto& p : bp.aggregations) keys.push_back(p.key);
   for (const auto& p : bp.calculations) keys.push_back(p.key);
   return keys;
+}
+
+// Conservatively, whether a derived value of `bp` can change when only the clock moves: a date
+// preset in one of its aggregation queries, `now` in a calculation, or a mirror or aggregation
+// reading derived values of another blueprint (which may themselves depend on the clock).
+bool MayDependOnNow(const model::Catalog& catalog, const model::Blueprint& bp) {
+  for (const auto& c : bp.calculations) {
+    if (c.calculation.find("now") != std::string::npos) return true;
+  }
+  for (const auto& a : bp.aggregations) {
+    if (!a.query.is_null() && query::DependsOnNow(a.query)) return true;
+    const model::Blueprint* target = catalog.Find(a.target);
+    if (!target || (!a.spec.property.empty() && !target->FindProperty(a.spec.property))) {
+      return true;
+    }
+  }
+  for (const auto& m : bp.mirrors) {
+    if (!m.leaf.empty() && m.leaf[0] != '$') {
+      // The leaf's blueprint is at the end of the hops; a derived leaf is conservative.
+      const model::Blueprint* at = &bp;
+      for (const auto& hop : m.hops) {
+        const model::RelationDef* rel = at ? at->FindRelation(hop) : nullptr;
+        at = rel ? catalog.Find(rel->target) : nullptr;
+      }
+      if (!at || !at->FindProperty(m.leaf)) return true;
+    }
+  }
+  return false;
+}
+
+// `get BLUEPRINT IDENTIFIER` without loading the workspace: the stored row is served when its
+// derived values are valid for now. Returns false when the full path is needed.
+Result<bool> QuickGet(const GlobalOptions& g, const GetArgs& a, Format f) {
+  if (a.identifier.empty() || f == Format::kTable) return false;
+  PORTOLAN_ASSIGN_OR_RETURN(Clock clock, MakeClock(g));
+  std::string path = ResolveWorkspace(g);
+  if (!std::filesystem::exists(store::DatabasePath(path))) return false;
+  PORTOLAN_ASSIGN_OR_RETURN(auto st, store::Store::OpenForLookup(path, &clock));
+  const model::Blueprint* bp = st->catalog().Find(a.blueprint);
+  if (!bp) return false;
+  if (!a.raw && MayDependOnNow(st->catalog(), *bp)) {
+    auto computed = st->GetMeta("derived_now");
+    if (!computed || *computed != json::FormatNumber(clock.Now())) return false;
+  }
+  PORTOLAN_ASSIGN_OR_RETURN(auto e, st->ReadEntity(a.blueprint, a.identifier));
+  if (!e) return NotFound("entity '" + a.blueprint + "/" + a.identifier + "' does not exist");
+  Print(e->ToJson(!a.raw), f);
+  return true;
 }
 
 }  // namespace
@@ -129,6 +179,8 @@ Status RunBlueprints(const GlobalOptions& g) {
 
 Status RunGet(const GlobalOptions& g, const GetArgs& a) {
   PORTOLAN_ASSIGN_OR_RETURN(Format f, OutputFormat(g));
+  PORTOLAN_ASSIGN_OR_RETURN(bool served, QuickGet(g, a, f));
+  if (served) return Status::Ok();
   PORTOLAN_ASSIGN_OR_RETURN(auto ws, Workspace::Open(g, /*create=*/false));
   const model::Blueprint* bp = ws->store().catalog().Find(a.blueprint);
   if (!bp) return NotFound("blueprint '" + a.blueprint + "' does not exist");
