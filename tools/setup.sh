@@ -8,6 +8,7 @@ packages=(
   libjq-dev jq                 # jq runtime (libjq 1.6) and the jq CLI used by benchmarks
   rapidjson-dev libyaml-cpp-dev libspdlog-dev libsqlite3-dev libcli11-dev
   libgtest-dev libgmock-dev
+  time bc                      # tools/bench/bench.sh
 )
 
 missing=()
