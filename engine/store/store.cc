@@ -47,37 +47,6 @@ Status NotFoundError(std::string m) {
   return PortError(StatusCode::kNotFound, "not_found", std::move(m));
 }
 
-// Port's entity identifier rule: ^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/=-]+$, at most 1000 characters.
-// Letters outside ASCII are accepted unless they fall in Unicode's space and punctuation blocks.
-bool IsValidEntityIdentifier(std::string_view id) {
-  if (id.empty() || id.size() > 1000 || id == "." || id == "..") return false;
-  for (size_t i = 0; i < id.size();) {
-    unsigned char c = static_cast<unsigned char>(id[i]);
-    if (c < 0x80) {
-      if (!(std::isalnum(c) || std::string_view("@_.+:\\/=-").find(static_cast<char>(c)) !=
-                                   std::string_view::npos)) {
-        return false;
-      }
-      ++i;
-      continue;
-    }
-    int len = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    if (len == 0 || i + static_cast<size_t>(len) > id.size()) return false;
-    uint32_t cp = c & (0xff >> (len + 1));
-    for (int k = 1; k < len; ++k) {
-      unsigned char cc = static_cast<unsigned char>(id[i + static_cast<size_t>(k)]);
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    bool punct = cp < 0xaa || (cp >= 0xab && cp <= 0xbf && cp != 0xb5 && cp != 0xba) ||
-                 cp == 0xd7 || cp == 0xf7 || (cp >= 0x2000 && cp <= 0x206f) ||
-                 (cp >= 0x3000 && cp <= 0x303f) || cp == 0xfeff;
-    if (punct) return false;
-    i += static_cast<size_t>(len);
-  }
-  return true;
-}
-
 bool IsSearchQuery(const json::Value& v) { return v.is_object() && v.Has("rules"); }
 
 // Persisted form of an entity (internal; numbers for timestamps to keep full precision).
@@ -502,7 +471,7 @@ Result<WriteOutcome> Store::Upsert(std::string_view blueprint_id, const json::Va
   bool by_search = false;
   if (idv.is_string()) {
     identifier = idv.as_string();
-    if (!IsValidEntityIdentifier(identifier)) {
+    if (!model::IsValidEntityIdentifier(identifier)) {
       return BadRequest("/identifier: \"" + identifier +
                         "\" does not match ^(?!\\.{1,2}$)[\\p{L}0-9@_.+:\\\\/=-]+$ (max 1000)");
     }
@@ -687,7 +656,7 @@ Result<WriteOutcome> Store::Upsert(std::string_view blueprint_id, const json::Va
           for (const auto& x : resolved.as_array()) targets.push_back(x.as_string());
         }
         for (const auto& t : targets) {
-          if (!IsValidEntityIdentifier(t)) {
+          if (!model::IsValidEntityIdentifier(t)) {
             return BadRequest(ptr + ": \"" + t + "\" is not a valid identifier");
           }
           bool exists = Find(rel->target, t) != nullptr ||
