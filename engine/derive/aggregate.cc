@@ -99,12 +99,18 @@ void ExactSum::Clear() {
 
 const char* AggSpec::FuncName() const {
   switch (func) {
-    case Func::kCount: return "count";
-    case Func::kSum: return "sum";
-    case Func::kAverage: return "average";
-    case Func::kMin: return "min";
-    case Func::kMax: return "max";
-    case Func::kMedian: return "median";
+    case Func::kCount:
+      return "count";
+    case Func::kSum:
+      return "sum";
+    case Func::kAverage:
+      return "average";
+    case Func::kMin:
+      return "min";
+    case Func::kMax:
+      return "max";
+    case Func::kMedian:
+      return "median";
   }
   return "?";
 }
@@ -135,8 +141,7 @@ Result<AggSpec> ResolveSpec(const model::CalculationSpec& in) {
     return s;
   }
   if (!s.by_property && s.func != AggSpec::Func::kAverage) {
-    return InvalidArgument(std::string("func '") + in.func +
-                           "' needs calculationBy \"property\"");
+    return InvalidArgument(std::string("func '") + in.func + "' needs calculationBy \"property\"");
   }
   if (s.by_property && s.property.empty()) {
     return InvalidArgument("calculationBy \"property\" needs a 'property'");

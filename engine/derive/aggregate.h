@@ -48,7 +48,7 @@ struct AggSpec {
   double unit_seconds = 0;  // averageOf hour/day/week/month(30 d); 0 for total or no average
   std::string property;     // by_property
   std::string measure_time_by = "$createdAt";
-  std::string average_of;   // as written ("" when absent)
+  std::string average_of;  // as written ("" when absent)
 
   bool time_average() const { return func == Func::kAverage && unit_seconds > 0; }
   bool needs_value() const { return by_property && func != Func::kCount; }
@@ -84,12 +84,12 @@ Contribution Contribute(const AggSpec& spec, bool matched, const json::Value& va
 
 // How Finalize() arrived at its value (for Explain).
 struct Breakdown {
-  int64_t included = 0;      // |M| or number of numeric values
-  double numerator = 0;      // count or sum
-  double denominator = 1;    // 1, number of values, or periods
-  int64_t periods = 0;       // time averages
-  double span_from = 0;      // time averages: min time
-  double span_to = 0;        // max time, or now with span_end_now
+  int64_t included = 0;    // |M| or number of numeric values
+  double numerator = 0;    // count or sum
+  double denominator = 1;  // 1, number of values, or periods
+  int64_t periods = 0;     // time averages
+  double span_from = 0;    // time averages: min time
+  double span_to = 0;      // max time, or now with span_end_now
   double span_seconds = 0;
 };
 
@@ -110,9 +110,9 @@ class AggState {
   int64_t count() const { return count_; }
 
  private:
-  int64_t count_ = 0;          // included contributions
-  ExactSum sum_;               // of values (by property)
-  std::vector<double> sorted_; // values (min/max/median) or times (time averages), ascending
+  int64_t count_ = 0;           // included contributions
+  ExactSum sum_;                // of values (by property)
+  std::vector<double> sorted_;  // values (min/max/median) or times (time averages), ascending
 };
 
 }  // namespace portolan::derive

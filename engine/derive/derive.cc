@@ -22,10 +22,15 @@
 #include "engine/derive/derive.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <functional>
+#include <limits>
 #include <map>
+#include <mutex>
+#include <queue>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -33,6 +38,7 @@
 
 #include "engine/base/time.h"
 #include "engine/derive/aggregate.h"
+#include "engine/derive/internal/calc_expr.h"
 #include "engine/derive/internal/graph.h"
 #include "engine/jq/jq.h"
 #include "engine/model/blueprint.h"
@@ -51,6 +57,7 @@ namespace {
 
 constexpr char kNowKey[] = "derived_now";
 constexpr char kEpochKey[] = "derived_epoch";
+constexpr char kCatalogKey[] = "derived_catalog";  // fingerprint of the bound definitions
 // Prepended to calculations that call `now`; the document carries the engine's now.
 constexpr char kNowField[] = "__portolan_now";
 constexpr char kNowPrelude[] =
@@ -62,22 +69,24 @@ enum class MapKind { kClosure, kFromTarget, kFromSource };
 
 const char* KindName(Kind k) {
   switch (k) {
-    case Kind::kMirror: return "mirror";
-    case Kind::kCalculation: return "calculation";
-    case Kind::kAggregation: return "aggregation";
+    case Kind::kMirror:
+      return "mirror";
+    case Kind::kCalculation:
+      return "calculation";
+    case Kind::kAggregation:
+      return "aggregation";
   }
   return "?";
 }
 
 bool IsKeyChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '_' || c == '@' || c == '=' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '@' || c == '=' || c == '-';
 }
 
 // `key` as a whole token of `text` (how jq reads .properties.<key>); same rule as the catalog.
 bool ContainsToken(std::string_view text, std::string_view key) {
-  for (size_t pos = text.find(key); pos != std::string_view::npos;
-       pos = text.find(key, pos + 1)) {
+  for (size_t pos = text.find(key); pos != std::string_view::npos; pos = text.find(key, pos + 1)) {
     bool start_ok = pos == 0 || !IsKeyChar(text[pos - 1]);
     size_t end = pos + key.size();
     bool end_ok = end == text.size() || !IsKeyChar(text[end]);
@@ -108,8 +117,7 @@ bool UsesNow(std::string_view text) {
       continue;
     }
     if (text.compare(i, 3, "now") != 0) continue;
-    bool start_ok = i == 0 || (!IsKeyChar(text[i - 1]) && text[i - 1] != '.' &&
-                               text[i - 1] != '$');
+    bool start_ok = i == 0 || (!IsKeyChar(text[i - 1]) && text[i - 1] != '.' && text[i - 1] != '$');
     bool end_ok = i + 3 >= text.size() || !IsKeyChar(text[i + 3]);
     if (start_ok && end_ok) return true;
   }
@@ -156,8 +164,14 @@ struct MirrorNode {
 
 struct CalcNode {
   std::string text;
+  // Native evaluation when the program is in internal::CalcExpr's subset; libjq otherwise, and
+  // for the rare runtime case the native evaluator leaves to it (compiled on first use then).
+  std::unique_ptr<internal::CalcExpr> native;
   std::unique_ptr<jq::Program> program;
+  std::string jq_source;  // what libjq compiles (with the `now` prelude when needed)
   bool uses_now = false;
+  bool reads_all = true;           // re-evaluate on any change of the entity
+  std::vector<std::string> reads;  // else: only when one of these properties changed
 };
 
 struct AggNode {
@@ -167,6 +181,7 @@ struct AggNode {
   bool query_related = false;
   AggSpec spec;
   int query_id = -1;  // index of the distinct query (identical queries share one)
+  std::vector<std::pair<std::string, std::string>> time_rules;  // query_now: its preset rules
   int group = -1;
   int index_in_group = -1;
   std::vector<std::string> reads;  // target keys read (query, property, measureTimeBy)
@@ -195,12 +210,25 @@ struct Group {
   std::string target_bp;
   std::string from_blueprint;  // as written
   std::vector<std::string> path;
-  std::vector<Hop> hops;              // kFromTarget: T -> ... -> B; kFromSource: B -> ... -> T
-  internal::Reach reach_sources;      // closure: walks collecting sources
-  internal::Reach reach_targets;      // closure: walks collecting targets
+  std::vector<Hop> hops;          // kFromTarget: T -> ... -> B; kFromSource: B -> ... -> T
+  internal::Reach reach_sources;  // closure: walks collecting sources
+  internal::Reach reach_targets;  // closure: walks collecting targets
   std::set<std::pair<std::string, std::string>> relevant;  // closure: (blueprint, relation)
-  std::vector<int> aggs;              // node ids, index = AggNode::index_in_group
+  std::vector<int> aggs;  // node ids, index = AggNode::index_in_group
   std::unordered_map<std::string, SourceStates> states;  // by source identifier
+  // Per aggregation (by index in the group): every source has a state. Otherwise ("cold",
+  // after a restart or a rollback) the stored values are used and the sources a change
+  // reaches are rebuilt from their targets.
+  std::vector<char> complete;
+
+  // Time windows (DESIGN §4: recompute when the clock passes a window edge). For the
+  // aggregations whose query depends on now: the rules, and per target the next now at which
+  // its match may change, in a min-heap (entries not equal to next_check are stale).
+  std::vector<std::pair<std::string, std::string>> time_rules;  // (property, preset)
+  std::unordered_map<std::string, double> next_check;           // target identifier -> now
+  std::priority_queue<std::pair<double, std::string>, std::vector<std::pair<double, std::string>>,
+                      std::greater<>>
+      checks;
 
   json::Value Describe() const {
     json::Value d = json::Value::MakeObject();
@@ -249,6 +277,7 @@ struct Engine::Impl {
   std::unordered_map<std::string, int> node_index;  // "bp\x1fkey"
   std::unordered_map<std::string, BlueprintInfo> bp_info;
   internal::RelTable relations;
+  std::string catalog_fingerprint;
 
   Engine::Stats stats;
 
@@ -261,9 +290,9 @@ struct Engine::Impl {
 
   Impl(store::Store* s, Options o) : store(s), options(o) {
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%p-%lld-", static_cast<void*>(this),
-                  static_cast<long long>(
-                      std::chrono::steady_clock::now().time_since_epoch().count()));
+    std::snprintf(
+        buf, sizeof buf, "%p-%lld-", static_cast<void*>(this),
+        static_cast<long long>(std::chrono::steady_clock::now().time_since_epoch().count()));
     epoch_prefix = buf;
   }
 
@@ -285,13 +314,17 @@ struct Engine::Impl {
     View now_view;
     View old_view;
     double now = 0;
-    bool full = false;        // RecomputeAll: no change tracking
+    double old_now = 0;  // the now the current values were computed for
+    bool full = false;   // RecomputeAll: no change tracking
     bool time_moved = false;
     bool any_relation_change = false;
     std::unordered_map<std::string, std::vector<RawChange>> raw_by_bp;
     std::unordered_map<const Entity*, DerivedChange> dchanged;
     std::unordered_map<std::string, std::vector<const Entity*>> dchanged_by_bp;
     std::unordered_map<const Entity*, std::vector<std::pair<int, json::Value>>> pending;
+    // Targets whose time-window match may have changed since old_now, per group (taken from
+    // the group's heap once per pass).
+    std::unordered_map<const void*, std::vector<std::string>> due;
   };
 
   // ---- Helpers -------------------------------------------------------------------------------
@@ -334,10 +367,12 @@ struct Engine::Impl {
 
   bool NodeDependsOnNow(const Node& n) const {
     switch (n.kind) {
-      case Kind::kCalculation: return n.calc.uses_now;
+      case Kind::kCalculation:
+        return n.calc.uses_now;
       case Kind::kAggregation:
         return n.agg.query_now || (options.span_end_now && n.agg.spec.time_average());
-      case Kind::kMirror: return false;
+      case Kind::kMirror:
+        return false;
     }
     return false;
   }
@@ -520,6 +555,10 @@ struct Engine::Impl {
       }
     }
     PORTOLAN_RETURN_IF_ERROR(Order());
+    std::string all;
+    for (const auto& [id, bp] : catalog.blueprints()) all += id + "\n" + json::Write(bp.raw) + "\n";
+    catalog_fingerprint =
+        std::to_string(std::hash<std::string>()(all)) + "-" + std::to_string(all.size());
     bound = true;
     return Status::Ok();
   }
@@ -590,6 +629,7 @@ struct Engine::Impl {
         queries.push_back(a.query);
       }
       agg.query_now = query::DependsOnNow(a.query);
+      if (agg.query_now) agg.time_rules = query::TimeRules(a.query);
       agg.query_related = query::UsesRelatedTo(a.query);
       agg.reads = query::PropertiesRead(a.query);
     }
@@ -611,17 +651,16 @@ struct Engine::Impl {
         g.kind = MapKind::kFromSource;
         PORTOLAN_RETURN_IF_ERROR(ResolveHops(catalog, bp.identifier, g.path, what, &g.hops));
         if (g.hops.back().to != a.target) {
-          return FailedPrecondition(what + ": pathFilter ends at blueprint '" +
-                                    g.hops.back().to + "', not at the target '" + a.target +
-                                    "'");
+          return FailedPrecondition(what + ": pathFilter ends at blueprint '" + g.hops.back().to +
+                                    "', not at the target '" + a.target + "'");
         }
       } else if (g.from_blueprint == a.target) {
         g.kind = MapKind::kFromTarget;
         PORTOLAN_RETURN_IF_ERROR(ResolveHops(catalog, a.target, g.path, what, &g.hops));
         if (g.hops.back().to != bp.identifier) {
           return FailedPrecondition(what + ": pathFilter from '" + a.target +
-                                    "' ends at blueprint '" + g.hops.back().to +
-                                    "', not at '" + bp.identifier + "'");
+                                    "' ends at blueprint '" + g.hops.back().to + "', not at '" +
+                                    bp.identifier + "'");
         }
       } else {
         return FailedPrecondition(what + ": pathFilter fromBlueprint '" + g.from_blueprint +
@@ -649,8 +688,7 @@ struct Engine::Impl {
         for (const auto& [rbp, rels] : relations) {
           for (const RelInfo& r : rels) {
             bool up = g.reach_sources.down_ok.count(rbp) && g.reach_targets.up_ok.count(r.target);
-            bool down =
-                g.reach_targets.down_ok.count(rbp) && g.reach_sources.up_ok.count(r.target);
+            bool down = g.reach_targets.down_ok.count(rbp) && g.reach_sources.up_ok.count(r.target);
             if (up || down) g.relevant.insert({rbp, r.key});
           }
         }
@@ -659,24 +697,37 @@ struct Engine::Impl {
       groups.push_back(std::move(g));
     }
     agg.group = gi;
+    for (const auto& r : agg.time_rules) {
+      auto& rules = groups[static_cast<size_t>(gi)].time_rules;
+      if (std::find(rules.begin(), rules.end(), r) == rules.end()) rules.push_back(r);
+    }
     agg.index_in_group = static_cast<int>(groups[static_cast<size_t>(gi)].aggs.size());
     groups[static_cast<size_t>(gi)].aggs.push_back(id);
+    groups[static_cast<size_t>(gi)].complete.push_back(0);
     return Status::Ok();
   }
 
   Status BindCalculation(const model::Blueprint& bp, const model::CalculationDef& c) {
     Node& n = nodes[static_cast<size_t>(FindNode(bp.identifier, c.key))];
     n.calc.text = c.calculation;
-    n.calc.uses_now = UsesNow(c.calculation);
+    n.calc.native = internal::CalcExpr::Parse(c.calculation);
+    if (n.calc.native) {
+      n.calc.uses_now = n.calc.native->uses_now();
+      n.calc.reads_all = n.calc.native->reads_all();
+      n.calc.reads = n.calc.native->property_reads();
+    } else {
+      n.calc.uses_now = UsesNow(c.calculation);
+    }
     // jq's `now` reads the wall clock; the engine's now (DESIGN §4: reproducible with --now)
     // comes in with the input document and shadows the builtin.
-    std::string source = n.calc.uses_now ? std::string(kNowPrelude) + c.calculation
-                                         : c.calculation;
-    auto program = jq::Program::Compile(source);
-    if (!program.ok()) {
-      return InvalidArgument("calculation " + n.Name() + ": " + program.status().message());
+    n.calc.jq_source = n.calc.uses_now ? std::string(kNowPrelude) + c.calculation : c.calculation;
+    if (!n.calc.native) {
+      auto program = jq::Program::Compile(n.calc.jq_source);
+      if (!program.ok()) {
+        return InvalidArgument("calculation " + n.Name() + ": " + program.status().message());
+      }
+      n.calc.program = std::move(*program);
     }
-    n.calc.program = std::move(*program);
     const BlueprintInfo& info = bp_info[bp.identifier];
     for (size_t s = 0; s < info.keys.size(); ++s) {
       int other = info.slot_node[s];
@@ -831,15 +882,34 @@ struct Engine::Impl {
     return ContributionOf(a, e, derived, *m);
   }
 
+  // Times of one entity already parsed (measureTimeBy key -> time), shared by aggregations.
+  using TimeCache = std::vector<std::pair<const std::string*, std::optional<double>>>;
+
   Contribution ContributionOf(const AggNode& a, const Entity& e, const json::Value* derived,
-                              bool matched) const {
+                              bool matched, TimeCache* times = nullptr) const {
     if (!matched) return Contribution{};
     json::Value scratch;
-    const json::Value& value =
-        a.spec.needs_value() ? query::PropertyValue(e, a.spec.property, derived, &scratch)
-                             : scratch;
+    const json::Value& value = a.spec.needs_value()
+                                   ? query::PropertyValue(e, a.spec.property, derived, &scratch)
+                                   : scratch;
     std::optional<double> time;
-    if (a.spec.needs_time()) time = query::PropertyTime(e, a.spec.measure_time_by, derived);
+    if (a.spec.needs_time()) {
+      const std::string& key = a.spec.measure_time_by;
+      bool cached = false;
+      if (times) {
+        for (const auto& [k, t] : *times) {
+          if (*k == key) {
+            time = t;
+            cached = true;
+            break;
+          }
+        }
+      }
+      if (!cached) {
+        time = query::PropertyTime(e, key, derived);
+        if (times) times->emplace_back(&key, time);
+      }
+    }
     return derive::Contribute(a.spec, true, value, time);
   }
 
@@ -911,8 +981,12 @@ struct Engine::Impl {
             Step("mirror " + n.Name(), t0);
             break;
           }
-          case Kind::kAggregation: by_group[n.agg.group].push_back(id); break;
-          case Kind::kCalculation: calcs_by_bp[n.blueprint].push_back(id); break;
+          case Kind::kAggregation:
+            by_group[n.agg.group].push_back(id);
+            break;
+          case Kind::kCalculation:
+            calcs_by_bp[n.blueprint].push_back(id);
+            break;
         }
       }
       for (auto& [g, ids] : by_group) {
@@ -942,9 +1016,15 @@ struct Engine::Impl {
       for (int id : level) {
         const Node& n = nodes[static_cast<size_t>(id)];
         switch (n.kind) {
-          case Kind::kMirror: mirrors_by_bp[n.blueprint].push_back(&n); break;
-          case Kind::kAggregation: by_group[n.agg.group].push_back(id); break;
-          case Kind::kCalculation: calcs_by_bp[n.blueprint].push_back(id); break;
+          case Kind::kMirror:
+            mirrors_by_bp[n.blueprint].push_back(&n);
+            break;
+          case Kind::kAggregation:
+            by_group[n.agg.group].push_back(id);
+            break;
+          case Kind::kCalculation:
+            calcs_by_bp[n.blueprint].push_back(id);
+            break;
         }
       }
       std::map<std::string, std::vector<GroupWork>> works_by_bp;
@@ -963,10 +1043,9 @@ struct Engine::Impl {
         std::vector<GroupWork> none;
         auto wit = works_by_bp.find(bp);
         auto mit = mirrors_by_bp.find(bp);
-        PORTOLAN_RETURN_IF_ERROR(FullPass(p, bp,
-                                          mit == mirrors_by_bp.end() ? std::vector<const Node*>{}
-                                                                     : mit->second,
-                                          wit == works_by_bp.end() ? none : wit->second));
+        PORTOLAN_RETURN_IF_ERROR(
+            FullPass(p, bp, mit == mirrors_by_bp.end() ? std::vector<const Node*>{} : mit->second,
+                     wit == works_by_bp.end() ? none : wit->second));
         Step("pass over " + bp, t0);
       }
       for (auto& [bp, ids] : calcs_by_bp) {
@@ -983,9 +1062,8 @@ struct Engine::Impl {
   void RunMirror(Pass& p, const Node& n) {
     const MirrorNode& m = n.mirror;
     if (p.full) {
-      store->ForEach(n.blueprint, [&](const Entity& e) {
-        Queue(p, e, n.slot, MirrorValue(p.now_view, n, e));
-      });
+      store->ForEach(n.blueprint,
+                     [&](const Entity& e) { Queue(p, e, n.slot, MirrorValue(p.now_view, n, e)); });
       return;
     }
     PtrSet affected;
@@ -1039,38 +1117,87 @@ struct Engine::Impl {
 
   // -- Calculations --
 
+  // Evaluates one calculation: natively when possible, else with libjq on the document
+  // (`doc` is built on first need and shared by the calculations of the entity).
+  json::Value EvalCalc(Node& n, const Entity& e, double now, std::optional<json::Value>* doc) {
+    ++stats.calculations;
+    auto document = [&]() -> const json::Value& {
+      if (!*doc) doc->emplace(CalcDocument(e));
+      return **doc;
+    };
+    CalcNode& c = n.calc;
+    if (c.native) {
+      auto info = bp_info.find(e.blueprint);
+      internal::CalcExpr::Doc d{&e, info == bp_info.end() ? nullptr : &info->second.calc_keys, now,
+                                [&] { return document(); }};
+      json::Value out;
+      switch (c.native->Evaluate(d, &out)) {
+        case internal::CalcExpr::Outcome::kValue:
+          return out;
+        case internal::CalcExpr::Outcome::kEmpty:
+        case internal::CalcExpr::Outcome::kError:
+          return json::Value();
+        case internal::CalcExpr::Outcome::kUnsupported:
+          break;
+      }
+      if (!c.program) {
+        auto program = jq::Program::Compile(c.jq_source);
+        if (!program.ok()) return json::Value();  // valid by construction; null as jq errors
+        c.program = std::move(*program);
+      }
+    }
+    const json::Value& input = document();
+    return c.program->Evaluate(jq::Input(c.uses_now ? WithNow(input, now) : input)).ValueOrNull();
+  }
+
   void RunCalculations(Pass& p, const std::string& bp, const std::vector<int>& ids) {
     bool any_now = false;
     for (int id : ids) any_now = any_now || nodes[static_cast<size_t>(id)].calc.uses_now;
-    auto eval = [&](const Entity& e) {
-      json::Value doc = CalcDocument(e);
-      std::optional<jq::Input> with_now;
-      if (any_now) with_now.emplace(WithNow(doc, p.now));
-      jq::Input input(doc);
+    // `all_calcs`: every calculation of the entity; else only those whose inputs changed.
+    auto eval = [&](const Entity& e, bool all_calcs) {
+      std::optional<json::Value> doc;
       std::vector<std::pair<int, json::Value>> updates;
-      for (int id : ids) {
-        const Node& n = nodes[static_cast<size_t>(id)];
-        const jq::Input& in = n.calc.uses_now ? *with_now : input;
-        ++stats.calculations;
-        updates.emplace_back(n.slot, n.calc.program->Evaluate(in).ValueOrNull());
+      const DerivedChange* dc = nullptr;
+      if (!all_calcs) {
+        auto it = p.dchanged.find(&e);
+        if (it != p.dchanged.end()) dc = &it->second;
       }
-      Emit(p, e, updates);
+      for (int id : ids) {
+        Node& n = nodes[static_cast<size_t>(id)];
+        bool needed = all_calcs || n.calc.reads_all || (p.time_moved && n.calc.uses_now);
+        if (!needed && dc) {
+          for (int changed : dc->nodes) {
+            const std::string& key = nodes[static_cast<size_t>(changed)].key;
+            if (std::find(n.calc.reads.begin(), n.calc.reads.end(), key) != n.calc.reads.end()) {
+              needed = true;
+              break;
+            }
+          }
+        }
+        if (needed) updates.emplace_back(n.slot, EvalCalc(n, e, p.now, &doc));
+      }
+      if (!updates.empty()) Emit(p, e, updates);
     };
-    bool all = p.full || (p.time_moved && any_now);
-    if (all) {
-      store->ForEach(bp, eval);
+    if (p.full) {
+      store->ForEach(bp, [&](const Entity& e) { eval(e, true); });
       return;
     }
-    PtrSet affected;
+    PtrSet raw;
     if (auto it = p.raw_by_bp.find(bp); it != p.raw_by_bp.end()) {
       for (const RawChange& r : it->second) {
-        if (r.live) affected.Insert(r.live);
+        if (r.live) raw.Insert(r.live);
       }
     }
-    if (auto it = p.dchanged_by_bp.find(bp); it != p.dchanged_by_bp.end()) {
-      for (const Entity* e : it->second) affected.Insert(e);
+    if (p.time_moved && any_now) {
+      store->ForEach(bp, [&](const Entity& e) { eval(e, raw.Contains(&e)); });
+      return;
     }
-    for (const Entity* e : affected.items()) eval(*e);
+    for (const Entity* e : raw.items()) eval(*e, true);
+    if (auto it = p.dchanged_by_bp.find(bp); it != p.dchanged_by_bp.end()) {
+      for (const Entity* e : it->second) {
+        if (!raw.Contains(e)) eval(*e, false);
+      }
+    }
   }
 
   // -- Aggregations --
@@ -1096,9 +1223,9 @@ struct Engine::Impl {
   struct GroupWork {
     Group* g;
     std::vector<int> ids;
-    std::vector<const Entity*> sources;                // every source entity
-    std::unordered_map<const Entity*, size_t> index;   // source -> position in `sources`
-    std::vector<SourceStates*> states;                 // the group's states, by position
+    std::vector<const Entity*> sources;               // every source entity
+    std::unordered_map<const Entity*, size_t> index;  // source -> position in `sources`
+    std::vector<SourceStates*> states;                // the group's states, by position
   };
 
   // Resets the states of `w`'s aggregations for every source entity.
@@ -1121,9 +1248,19 @@ struct Engine::Impl {
     for (const Entity* s : w.sources) w.states.push_back(&StatesOf(g, s->identifier));
   }
 
+  static void PrefetchJson(const Entity& e) {
+    for (const json::Value* v : {&e.properties, &e.relations, &e.derived}) {
+      if (v->is_object() && !v->as_object().empty()) {
+        const auto* data = v->as_object().data();
+        __builtin_prefetch(data);
+        __builtin_prefetch(reinterpret_cast<const char*>(data) + 64);
+        __builtin_prefetch(reinterpret_cast<const char*>(data) + 128);
+      }
+    }
+  }
+
   int ThreadCount(size_t items) const {
-    constexpr size_t kParallelMin = 20000;  // below this, threads cost more than they save
-    if (items < kParallelMin) return 1;
+    if (items < std::max<size_t>(options.parallel_threshold, 1)) return 1;
     int n = options.threads > 0 ? options.threads
                                 : static_cast<int>(std::thread::hardware_concurrency());
     return std::clamp(n, 1, 16);
@@ -1135,16 +1272,18 @@ struct Engine::Impl {
   // threads, each with its own states (merged after); store writes happen on this thread.
   Status FullPass(Pass& p, const std::string& bp, const std::vector<const Node*>& mirrors,
                   std::vector<GroupWork>& works) {
+    auto t_reset = SteadyClock::now();
     for (GroupWork& w : works) {
       ResetStates(w);
       stats.full_aggregations += static_cast<int64_t>(w.ids.size());
     }
+    Step("  reset " + bp, t_reset);
     std::vector<int> used_queries;
     for (GroupWork& w : works) {
       for (int id : w.ids) {
         int q = Agg(id).query_id;
-        if (q >= 0 && std::find(used_queries.begin(), used_queries.end(), q) ==
-                          used_queries.end()) {
+        if (q >= 0 &&
+            std::find(used_queries.begin(), used_queries.end(), q) == used_queries.end()) {
           used_queries.push_back(q);
         }
       }
@@ -1172,27 +1311,41 @@ struct Engine::Impl {
     const int threads = ThreadCount(n);
     std::vector<Local> locals(static_cast<size_t>(threads));
 
-    auto work = [&](Local& local, size_t begin, size_t end) {
+    for (Local& local : locals) {
       local.states.resize(works.size());
       for (size_t wi = 0; wi < works.size(); ++wi) {
-        local.states[wi].assign(works[wi].sources.size(),
-                                SourceStates(works[wi].g->aggs.size()));
+        local.states[wi].assign(works[wi].sources.size(), SourceStates(works[wi].g->aggs.size()));
       }
+    }
+    auto work = [&](Local& local, size_t begin, size_t end) {
+      if (!local.err.ok()) return;
       std::vector<int8_t> qcache(queries.size(), -1);
+      TimeCache times;
       std::vector<Contribution> cs;
       std::vector<const Entity*> sources;
       std::vector<std::pair<int, json::Value>> updates;
       for (size_t i = begin; i < end; ++i) {
+        // Memory latency dominates (every entity and its JSON is a cache miss): fetch the
+        // entities ahead, then the arrays of their properties, relations and derived values.
+        if (i + 16 < end) {
+          const Entity* f = ents[i + 16];
+          __builtin_prefetch(&f->properties);
+          __builtin_prefetch(&f->relations);
+          __builtin_prefetch(&f->derived);
+        }
+        if (i + 8 < end) PrefetchJson(*ents[i + 8]);
         const Entity& e = *ents[i];
         if (!mirrors.empty()) {
           updates.clear();
-          for (const Node* m : mirrors) updates.emplace_back(m->slot, MirrorValue(p.now_view, *m, e));
+          for (const Node* m : mirrors)
+            updates.emplace_back(m->slot, MirrorValue(p.now_view, *m, e));
           Built& b = built[i];
           b.write = BuildDerived(e, updates, &b.next, p.full ? nullptr : &b.changed);
         }
         if (works.empty()) continue;
         ++local.visited;
         for (int q : used_queries) qcache[static_cast<size_t>(q)] = -1;
+        times.clear();
         for (size_t wi = 0; wi < works.size(); ++wi) {
           GroupWork& w = works[wi];
           cs.resize(w.ids.size());
@@ -1212,7 +1365,7 @@ struct Engine::Impl {
               }
               matched = cached == 1;
             }
-            cs[k] = ContributionOf(a, e, nullptr, matched);
+            cs[k] = ContributionOf(a, e, nullptr, matched, &times);
             any = any || cs[k].included;
           }
           if (!any) continue;
@@ -1231,30 +1384,68 @@ struct Engine::Impl {
       }
     };
     auto t_work = SteadyClock::now();
+    // Writes of entities [begin, end), in entity order.
+    auto write = [&](size_t begin, size_t end) {
+      for (size_t i = begin; i < std::min(end, built.size()); ++i) {
+        stats.values_computed += static_cast<int64_t>(mirrors.size());
+        if (built[i].write) {
+          CommitDerived(p, *ents[i], std::move(built[i].next), built[i].changed);
+        }
+      }
+    };
+    // Writing chunk k while workers evaluate later chunks is safe unless a worker could read
+    // the derived values being replaced: a mirror of `bp` walking back into `bp`.
+    bool pipeline = threads > 1 && !built.empty();
+    for (const Node* m : mirrors) {
+      for (const Hop& h : m->mirror.hops) pipeline = pipeline && h.to != bp;
+    }
+    double write_seconds = 0;
     if (threads == 1) {
       work(locals[0], 0, n);
     } else {
+      const size_t kChunk = std::clamp<size_t>(n / (static_cast<size_t>(threads) * 4), 16, 8192);
+      const size_t chunks = (n + kChunk - 1) / kChunk;
+      std::atomic<size_t> next_chunk{0};
+      std::vector<char> done(chunks, 0);
+      std::mutex mu;
+      std::condition_variable cv;
+      auto worker = [&](Local& local) {
+        for (size_t c = next_chunk++; c < chunks; c = next_chunk++) {
+          work(local, c * kChunk, std::min(n, (c + 1) * kChunk));
+          {
+            std::lock_guard<std::mutex> lock(mu);
+            done[c] = 1;
+          }
+          cv.notify_all();
+        }
+      };
       std::vector<std::thread> pool;
-      size_t chunk = (n + static_cast<size_t>(threads) - 1) / static_cast<size_t>(threads);
       for (int t = 0; t < threads; ++t) {
-        size_t begin = std::min(n, chunk * static_cast<size_t>(t));
-        size_t end = std::min(n, begin + chunk);
-        pool.emplace_back(work, std::ref(locals[static_cast<size_t>(t)]), begin, end);
+        pool.emplace_back(worker, std::ref(locals[static_cast<size_t>(t)]));
+      }
+      if (pipeline) {
+        for (size_t c = 0; c < chunks; ++c) {
+          {
+            std::unique_lock<std::mutex> lock(mu);
+            cv.wait(lock, [&] { return done[c] != 0; });
+          }
+          auto tw = SteadyClock::now();
+          write(c * kChunk, (c + 1) * kChunk);
+          write_seconds += Since(tw);
+        }
       }
       for (auto& th : pool) th.join();
     }
-    Step("  evaluate " + bp + " (" + std::to_string(threads) + " threads)", t_work);
+    Step("  evaluate " + bp + " (" + std::to_string(threads) + " threads" +
+             (pipeline ? ", writing alongside" : "") + ")",
+         t_work);
     for (Local& local : locals) {
       if (!local.err.ok()) return local.err;
       stats.targets_visited += local.visited;
     }
     auto t_write = SteadyClock::now();
-    // Writes, in entity order.
-    for (size_t i = 0; i < built.size(); ++i) {
-      stats.values_computed += static_cast<int64_t>(mirrors.size());
-      if (built[i].write) CommitDerived(p, *ents[i], std::move(built[i].next), built[i].changed);
-    }
-    Step("  write " + bp, t_write);
+    if (!pipeline) write(0, built.size());
+    stats.steps.emplace_back("  write " + bp, pipeline ? write_seconds : Since(t_write));
     auto t_merge = SteadyClock::now();
     for (size_t wi = 0; wi < works.size(); ++wi) {
       GroupWork& w = works[wi];
@@ -1269,10 +1460,84 @@ struct Engine::Impl {
       }
     }
     Step("  merge and finalize " + bp, t_merge);
+    for (GroupWork& w : works) {
+      for (int id : w.ids) w.g->complete[static_cast<size_t>(Agg(id).index_in_group)] = 1;
+    }
+    // Time-window index of the groups with now-dependent queries (groups with the same rules
+    // share the computation).
+    std::vector<double> next;
+    const std::vector<std::pair<std::string, std::string>>* next_rules = nullptr;
+    for (GroupWork& w : works) {
+      bool now_dependent = false;
+      for (int id : w.ids) now_dependent = now_dependent || Agg(id).query_now;
+      if (!now_dependent || w.g->time_rules.empty()) continue;
+      Group& g = *w.g;
+      if (!next_rules || *next_rules != g.time_rules) {
+        next.resize(n);
+        for (size_t i = 0; i < n; ++i) next[i] = NextCheck(g, *ents[i], p.now);
+        next_rules = &g.time_rules;
+      }
+      g.next_check.clear();
+      g.next_check.reserve(n);
+      std::vector<std::pair<double, std::string>> entries;
+      entries.reserve(n);
+      for (size_t i = 0; i < n; ++i) {
+        if (next[i] == std::numeric_limits<double>::infinity()) continue;
+        g.next_check.emplace(ents[i]->identifier, next[i]);
+        entries.emplace_back(next[i], ents[i]->identifier);
+      }
+      g.checks = decltype(g.checks)(std::greater<>(), std::move(entries));
+    }
     return Status::Ok();
   }
 
-  // One group's aggregations in full (incremental passes: now moved, relatedTo).
+  // The next now at which a target's time-window matches may change (infinity: never).
+  double NextCheck(const Group& g, const Entity& e, double now) const {
+    double next = std::numeric_limits<double>::infinity();
+    std::vector<double> nows;
+    for (const auto& [property, rule] : g.time_rules) {
+      auto t = query::PropertyTime(e, property, nullptr);
+      if (!t) continue;  // a missing date never matches, whatever now is
+      nows.clear();
+      query::CriticalNows(rule, *t, &nows);
+      for (double x : nows) {
+        if (x > now) next = std::min(next, x);
+      }
+    }
+    return next;
+  }
+
+  void Track(Group& g, const Entity& e, double now) {
+    if (g.time_rules.empty()) return;
+    double x = NextCheck(g, e, now);
+    if (x == std::numeric_limits<double>::infinity()) {
+      g.next_check.erase(e.identifier);
+      return;
+    }
+    auto [it, inserted] = g.next_check.try_emplace(e.identifier, x);
+    if (!inserted) {
+      if (it->second == x) return;
+      it->second = x;
+    }
+    g.checks.emplace(x, e.identifier);
+  }
+
+  // Targets due for a re-check at p.now (once per pass and group).
+  const std::vector<std::string>& Due(Pass& p, Group& g) {
+    auto [it, inserted] = p.due.try_emplace(&g);
+    if (!inserted || g.time_rules.empty()) return it->second;
+    while (!g.checks.empty() && g.checks.top().first <= p.now) {
+      auto [x, id] = g.checks.top();
+      g.checks.pop();
+      auto nc = g.next_check.find(id);
+      if (nc == g.next_check.end() || nc->second != x) continue;  // stale entry
+      g.next_check.erase(nc);
+      it->second.push_back(std::move(id));
+    }
+    return it->second;
+  }
+
+  // One group's aggregations in full (incremental passes: now moved back, relatedTo).
   Status FullGroup(Pass& p, Group& g, const std::vector<int>& ids) {
     std::vector<GroupWork> works(1);
     works[0].g = &g;
@@ -1283,7 +1548,8 @@ struct Engine::Impl {
   // Recomputes the states of one source from its targets (after a structural change).
   Status RebuildSource(Pass& p, Group& g, const Entity& s, const std::vector<int>& ids) {
     SourceStates& st = StatesOf(g, s.identifier);
-    for (int id : ids) st[static_cast<size_t>(nodes[static_cast<size_t>(id)].agg.index_in_group)] = {};
+    for (int id : ids)
+      st[static_cast<size_t>(nodes[static_cast<size_t>(id)].agg.index_in_group)] = {};
     ++stats.sources_rebuilt;
     std::vector<const Entity*> targets;
     Targets(g, p.now_view, s, &targets);
@@ -1296,7 +1562,8 @@ struct Engine::Impl {
         st[static_cast<size_t>(a.index_in_group)].AddUnsorted(a.spec, *c);
       }
     }
-    for (int id : ids) st[static_cast<size_t>(nodes[static_cast<size_t>(id)].agg.index_in_group)].Seal();
+    for (int id : ids)
+      st[static_cast<size_t>(nodes[static_cast<size_t>(id)].agg.index_in_group)].Seal();
     return Status::Ok();
   }
 
@@ -1353,8 +1620,7 @@ struct Engine::Impl {
             auto rit = relations.find(bp);
             if (rit != relations.end()) {
               for (const RelInfo& rel : rit->second) {
-                if (g.relevant.count({bp, rel.key}) &&
-                    RelationChanged(r.before, r.live, rel.key)) {
+                if (g.relevant.count({bp, rel.key}) && RelationChanged(r.before, r.live, rel.key)) {
                   changed = true;
                   break;
                 }
@@ -1371,7 +1637,8 @@ struct Engine::Impl {
               return any;
             };
             // Without referrers the entity is a leaf: only its own membership changes.
-            if (!relevant_referrer(p.now_view, r.live) && !relevant_referrer(p.old_view, r.before)) {
+            if (!relevant_referrer(p.now_view, r.live) &&
+                !relevant_referrer(p.old_view, r.before)) {
               break;
             }
             std::vector<const Entity*> found;
@@ -1409,34 +1676,19 @@ struct Engine::Impl {
     return false;
   }
 
-  Status RunGroup(Pass& p, Group& g, const std::vector<int>& ids) {
-    if (p.full) return FullGroup(p, g, ids);
-    std::vector<int> full_ids, inc_ids;
-    bool refinalize_all = false;
-    for (int id : ids) {
-      const AggNode& a = nodes[static_cast<size_t>(id)].agg;
-      if ((p.time_moved && a.query_now) || (a.query_related && p.any_relation_change)) {
-        full_ids.push_back(id);
-      } else {
-        inc_ids.push_back(id);
-        if (p.time_moved && options.span_end_now && a.spec.time_average()) refinalize_all = true;
-      }
-    }
-    if (!full_ids.empty()) PORTOLAN_RETURN_IF_ERROR(FullGroup(p, g, full_ids));
-    if (inc_ids.empty()) return Status::Ok();
+  // A target to re-evaluate: changed in the store (raw), or its derived values read by the
+  // aggregations changed, or its time-window match may have flipped.
+  struct Candidate {
+    const RawChange* raw = nullptr;
+    const Entity* live = nullptr;
+    std::string id;
+  };
 
-    std::unordered_set<std::string> full;
-    StructuralSources(p, g, &full);
-    PtrSet touched;
-
-    // Candidate targets: raw changes of the target blueprint, and targets whose derived values
-    // read by these aggregations changed in this pass.
-    struct Candidate {
-      const RawChange* raw = nullptr;
-      const Entity* live = nullptr;
-      std::string id;
-    };
-    std::vector<Candidate> candidates;
+  // The candidates of a group's aggregations `ids`; true when they include time-window checks.
+  bool CollectCandidates(Pass& p, Group& g, const std::vector<int>& ids,
+                         std::vector<Candidate>* out) {
+    std::vector<Candidate>& candidates = *out;
+    const std::vector<int>& inc_ids = ids;
     std::unordered_set<const Entity*> seen_live;
     if (auto it = p.raw_by_bp.find(g.target_bp); it != p.raw_by_bp.end()) {
       for (const RawChange& r : it->second) {
@@ -1456,10 +1708,98 @@ struct Engine::Impl {
             }
           }
         }
-        if (reads) candidates.push_back({nullptr, e, e->identifier});
+        if (reads) {
+          candidates.push_back({nullptr, e, e->identifier});
+          seen_live.insert(e);
+        }
       }
     }
+    bool time_inc = false;
+    for (int id : inc_ids) time_inc = time_inc || Agg(id).query_now;
+    if (time_inc && p.time_moved) {
+      for (const std::string& id : Due(p, g)) {
+        const Entity* e = store->Find(g.target_bp, id);
+        if (e && seen_live.insert(e).second) candidates.push_back({nullptr, e, id});
+      }
+    }
+    return time_inc;
+  }
 
+  // Aggregations without complete state: the sources a change reaches (and the structural
+  // ones) are rebuilt from their targets; the others keep their stored values.
+  Status ColdGroup(Pass& p, Group& g, const std::vector<int>& ids) {
+    std::unordered_set<std::string> rebuild;
+    StructuralSources(p, g, &rebuild);
+    std::vector<Candidate> candidates;
+    CollectCandidates(p, g, ids, &candidates);
+    std::vector<const Entity*> found;
+    for (const Candidate& cand : candidates) {
+      ++stats.targets_visited;
+      auto [old_e, old_d] = OldOf(p, g.target_bp, cand.id, cand.live);
+      bool differs = TargetMoved(g, cand.raw);
+      for (size_t i = 0; i < ids.size() && !differs; ++i) {
+        Contribution c_old, c_new;
+        if (old_e) {
+          auto c = Contribute(Agg(ids[i]), *old_e, old_d, p.old_now);
+          if (!c.ok()) return c.status();
+          c_old = *c;
+        }
+        if (cand.live) {
+          auto c = Contribute(Agg(ids[i]), *cand.live, nullptr, p.now);
+          if (!c.ok()) return c.status();
+          c_new = *c;
+        }
+        differs = c_old != c_new;
+      }
+      if (!differs) continue;
+      found.clear();
+      if (cand.live) Sources(g, p.now_view, *cand.live, &found);
+      if (old_e) Sources(g, p.old_view, *old_e, &found);
+      for (const Entity* s : found) rebuild.insert(s->identifier);
+    }
+    if (auto it = p.raw_by_bp.find(g.source_bp); it != p.raw_by_bp.end()) {
+      for (const RawChange& r : it->second) {
+        if (!r.live && r.before) g.states.erase(r.before->identifier);
+      }
+    }
+    for (const std::string& id : rebuild) {
+      const Entity* s = store->Find(g.source_bp, id);
+      if (!s) continue;
+      PORTOLAN_RETURN_IF_ERROR(RebuildSource(p, g, *s, ids));
+      FinalizeInto(p, g, *s, ids);
+    }
+    return Status::Ok();
+  }
+
+  Status RunGroup(Pass& p, Group& g, const std::vector<int>& ids) {
+    if (p.full) return FullGroup(p, g, ids);
+    std::vector<int> full_ids, inc_ids, cold_ids;
+    bool refinalize_all = false;
+    for (int id : ids) {
+      const AggNode& a = nodes[static_cast<size_t>(id)].agg;
+      bool back = p.time_moved && p.now < p.old_now;
+      bool refinalize = p.time_moved && options.span_end_now && a.spec.time_average();
+      bool cold = !g.complete[static_cast<size_t>(a.index_in_group)];
+      if ((back && a.query_now) || (a.query_related && p.any_relation_change) ||
+          (cold && p.time_moved && (a.query_now || refinalize))) {
+        full_ids.push_back(id);
+      } else if (cold) {
+        cold_ids.push_back(id);
+      } else {
+        inc_ids.push_back(id);
+        refinalize_all = refinalize_all || refinalize;
+      }
+    }
+    if (!full_ids.empty()) PORTOLAN_RETURN_IF_ERROR(FullGroup(p, g, full_ids));
+    if (!cold_ids.empty()) PORTOLAN_RETURN_IF_ERROR(ColdGroup(p, g, cold_ids));
+    if (inc_ids.empty()) return Status::Ok();
+
+    std::unordered_set<std::string> full;
+    StructuralSources(p, g, &full);
+    PtrSet touched;
+
+    std::vector<Candidate> candidates;
+    bool time_inc = CollectCandidates(p, g, inc_ids, &candidates);
     std::vector<const Entity*> s_new, s_old;
     std::vector<Contribution> c_old(inc_ids.size()), c_new(inc_ids.size());
     for (const Candidate& cand : candidates) {
@@ -1477,7 +1817,7 @@ struct Engine::Impl {
         c_old[i] = Contribution{};
         c_new[i] = Contribution{};
         if (old_e) {
-          auto c = Contribute(a, *old_e, old_d, p.now);
+          auto c = Contribute(a, *old_e, old_d, p.old_now);
           if (!c.ok()) return c.status();
           c_old[i] = *c;
         }
@@ -1508,6 +1848,15 @@ struct Engine::Impl {
           st[static_cast<size_t>(a.index_in_group)].Add(a.spec, c_new[i]);
         }
         touched.Insert(s);
+      }
+    }
+    if (time_inc) {
+      for (const Candidate& cand : candidates) {
+        if (cand.live) {
+          Track(g, *cand.live, p.now);
+        } else {
+          g.next_check.erase(cand.id);
+        }
       }
     }
     for (const std::string& id : full) {
@@ -1553,27 +1902,67 @@ struct Engine::Impl {
 
   Status RecomputeAll(double now) {
     if (!bound) PORTOLAN_RETURN_IF_ERROR(Bind());
+    // The recompute reads the store as it is: pending changes are covered.
+    store->TakeChanges();
     stats.full = true;
     state_valid = false;
-    for (Group& g : groups) g.states.clear();
+    for (Group& g : groups) {
+      g.states.clear();
+      std::fill(g.complete.begin(), g.complete.end(), 0);
+      g.next_check.clear();
+      g.checks = {};
+    }
     Canonicalize();
     std::vector<store::Change> none;
     Pass p(*store, relations, none);
     p.now = now;
+    p.old_now = now;
     p.full = true;
     PORTOLAN_RETURN_IF_ERROR(RunLevels(p));
     state_now = now;
     state_valid = true;
     store->SetMeta(kNowKey, FormatNow(now));
+    store->SetMeta(kCatalogKey, catalog_fingerprint);
     NewEpoch();
     return Status::Ok();
   }
 
+  // The now the stored values were computed for, if the store holds values computed by an
+  // engine bound to the same definitions.
+  std::optional<double> StoredNow() const {
+    auto now = store->GetMeta(kNowKey);
+    auto catalog = store->GetMeta(kCatalogKey);
+    if (!now || !catalog || *catalog != catalog_fingerprint || !store->GetMeta(kEpochKey)) {
+      return std::nullopt;
+    }
+    char* end = nullptr;
+    double t = std::strtod(now->c_str(), &end);
+    if (end == now->c_str() || *end != '\0') return std::nullopt;
+    return t;
+  }
+
+  // Starts from the stored values without aggregation state (after a restart or a rollback):
+  // false when there are none to trust.
+  bool ColdStart() {
+    std::optional<double> stored = StoredNow();
+    if (!stored) return false;
+    for (Group& g : groups) {
+      g.states.clear();
+      std::fill(g.complete.begin(), g.complete.end(), 0);
+      g.next_check.clear();
+      g.checks = {};
+    }
+    state_now = *stored;
+    state_valid = true;
+    return true;
+  }
+
   Status Apply(const std::vector<store::Change>& changes, double now) {
     if (!bound) PORTOLAN_RETURN_IF_ERROR(Bind());
-    if (!state_valid || !EpochMatches()) return RecomputeAll(now);
+    if ((!state_valid || !EpochMatches()) && !ColdStart()) return RecomputeAll(now);
     Pass p(*store, relations, changes);
     p.now = now;
+    p.old_now = state_now;
     p.time_moved = now != state_now;
     CollectRaw(p);
     Status s = RunLevels(p);
@@ -1589,18 +1978,17 @@ struct Engine::Impl {
 
   Status EnsureFresh(double now) {
     if (!bound) PORTOLAN_RETURN_IF_ERROR(Bind());
-    if (!state_valid) {
-      // Values persisted by an earlier engine are valid if computed for this now, or if
-      // nothing depends on now.
-      auto meta_now = store->GetMeta(kNowKey);
-      if (meta_now && (*meta_now == FormatNow(now) || !HasNowDependents())) {
-        return Status::Ok();
+    // Pending changes are applied too: values are valid for the store as it is.
+    std::vector<store::Change> pending = store->TakeChanges();
+    if (!state_valid || !EpochMatches()) {
+      std::optional<double> stored = StoredNow();
+      if (pending.empty() && stored && (*stored == now || !HasNowDependents())) {
+        return Status::Ok();  // the stored values are valid for this now
       }
-      return RecomputeAll(now);
+      return Apply(pending, now);
     }
-    if (!EpochMatches()) return RecomputeAll(now);
-    if (now == state_now) return Status::Ok();
-    return Apply({}, now);
+    if (pending.empty() && now == state_now) return Status::Ok();
+    return Apply(pending, now);
   }
 
   // ---- Explain -------------------------------------------------------------------------------
@@ -1610,8 +1998,10 @@ struct Engine::Impl {
     if (!bound) PORTOLAN_RETURN_IF_ERROR(Bind());
     int ni = FindNode(bp, key);
     if (ni < 0) {
-      return NotFound("'" + std::string(key) + "' is not a mirror, calculation or aggregation "
-                      "property of blueprint '" + std::string(bp) + "'");
+      return NotFound("'" + std::string(key) +
+                      "' is not a mirror, calculation or aggregation "
+                      "property of blueprint '" +
+                      std::string(bp) + "'");
     }
     const Entity* e = store->Find(bp, id);
     if (!e) {
@@ -1640,19 +2030,36 @@ struct Engine::Impl {
       }
       case Kind::kCalculation: {
         json::Value doc = CalcDocument(*e);
-        jq::Output o = n.calc.program->Evaluate(
-            jq::Input(n.calc.uses_now ? WithNow(doc, now) : doc));
         out.Set("calculation", n.calc.text);
         out.Set("usesNow", n.calc.uses_now);
-        out.Set("input", std::move(doc));
+        out.Set("input", doc);
+        if (n.calc.native) {
+          json::Value reads = json::Value::MakeArray();
+          for (const auto& r : n.calc.reads) reads.Push(r);
+          out.Set("reads", n.calc.reads_all ? json::Value("the whole document") : reads);
+        }
+        // The explanation always runs libjq, so it shows jq's own error messages.
+        Node& mn = nodes[static_cast<size_t>(ni)];
+        if (!mn.calc.program) {
+          auto program = jq::Program::Compile(mn.calc.jq_source);
+          if (!program.ok()) return program.status();
+          mn.calc.program = std::move(*program);
+        }
+        jq::Output o =
+            mn.calc.program->Evaluate(jq::Input(n.calc.uses_now ? WithNow(doc, now) : doc));
         switch (o.kind) {
-          case jq::Output::Kind::kValue: out.Set("output", "value"); break;
-          case jq::Output::Kind::kEmpty: out.Set("output", "no output (null)"); break;
+          case jq::Output::Kind::kValue:
+            out.Set("output", "value");
+            break;
+          case jq::Output::Kind::kEmpty:
+            out.Set("output", "no output (null)");
+            break;
           case jq::Output::Kind::kError:
             out.Set("output", "error (null)");
             out.Set("error", o.error);
             break;
         }
+        out.Set("evaluator", n.calc.native ? "native (libjq subset)" : "libjq");
         out.Set("value", o.ValueOrNull());
         break;
       }
@@ -1718,11 +2125,11 @@ struct Engine::Impl {
         x.Set("time", tt ? json::Value(FormatIsoTime(*tt)) : json::Value());
       }
       if (!c->included) {
-        x.Set("reason", a.spec.needs_value() &&
-                                !query::PropertyValue(*t, a.spec.property, nullptr, &scratch)
-                                     .is_number()
-                            ? "value is not a number"
-                            : "no parseable " + a.spec.measure_time_by);
+        x.Set("reason",
+              a.spec.needs_value() &&
+                      !query::PropertyValue(*t, a.spec.property, nullptr, &scratch).is_number()
+                  ? "value is not a number"
+                  : "no parseable " + a.spec.measure_time_by);
         skipped.Push(std::move(x));
         continue;
       }
@@ -1773,8 +2180,7 @@ class StatsScope {
     *s_ = Engine::Stats();
   }
   ~StatsScope() {
-    s_->seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+    s_->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
   }
 
  private:

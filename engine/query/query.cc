@@ -100,11 +100,16 @@ std::optional<double> StringTime(const json::Value& v) {
 
 bool IsEmptyValue(const json::Value& v) {
   switch (v.type()) {
-    case json::Type::kNull: return true;
-    case json::Type::kString: return v.as_string().empty();
-    case json::Type::kArray: return v.as_array().empty();
-    case json::Type::kObject: return v.as_object().empty();
-    default: return false;
+    case json::Type::kNull:
+      return true;
+    case json::Type::kString:
+      return v.as_string().empty();
+    case json::Type::kArray:
+      return v.as_array().empty();
+    case json::Type::kObject:
+      return v.as_object().empty();
+    default:
+      return false;
   }
 }
 
@@ -150,12 +155,15 @@ bool Order(const json::Value& prop, const json::Value& operand, int* cmp) {
 bool StringTest(const json::Value& prop, const json::Value& operand, Op op) {
   auto one = [&](const std::string& s, const std::string& needle) {
     switch (op) {
-      case Op::kContains: return s.find(needle) != std::string::npos;
-      case Op::kBeginsWith: return s.compare(0, needle.size(), needle) == 0;
+      case Op::kContains:
+        return s.find(needle) != std::string::npos;
+      case Op::kBeginsWith:
+        return s.compare(0, needle.size(), needle) == 0;
       case Op::kEndsWith:
         return s.size() >= needle.size() &&
                s.compare(s.size() - needle.size(), needle.size(), needle) == 0;
-      default: return false;
+      default:
+        return false;
     }
   };
   auto any_needle = [&](const std::string& s) {
@@ -347,8 +355,9 @@ Status ValidateRule(const json::Value& rule, const std::string& pointer) {
   const json::Value* prop = rule.Find("property");
   if (!prop) return Error(pointer, "missing 'property'");
   if (prop->is_object()) {
-    return Error(Ptr(pointer, "property"), "path properties (matchAny) and context values are "
-                                           "not supported");
+    return Error(Ptr(pointer, "property"),
+                 "path properties (matchAny) and context values are "
+                 "not supported");
   }
   if (!prop->is_string() || prop->as_string().empty()) {
     return Error(Ptr(pointer, "property"), "property must be a non-empty string");
@@ -423,9 +432,7 @@ Status ValidateRule(const json::Value& rule, const std::string& pointer) {
 // ---- Evaluation ----------------------------------------------------------------------------
 
 // The error for a query that failed a structural check during evaluation.
-Status Malformed(Status s) {
-  return s.ok() ? InvalidArgument("malformed query") : s;
-}
+Status Malformed(Status s) { return s.ok() ? InvalidArgument("malformed query") : s; }
 
 struct Evaluator {
   const store::Entity& entity;
@@ -445,7 +452,8 @@ struct Evaluator {
     if (!q.is_object()) return Malformed(Validate(q, pointer ? *pointer : ""));
     const json::Value& comb = q.Get("combinator");
     const json::Value& rules = q.Get("rules");
-    if (!comb.is_string() || !rules.is_array()) return Malformed(Validate(q, pointer ? *pointer : ""));
+    if (!comb.is_string() || !rules.is_array())
+      return Malformed(Validate(q, pointer ? *pointer : ""));
     bool is_and;
     if (comb.as_string() == "and") {
       is_and = true;
@@ -486,7 +494,8 @@ struct Evaluator {
     json::Value scratch;
     const json::Value* prop_value = &NullValue();
     if (op == Op::kRelatedTo) {
-      if (!rule.Get("blueprint").is_string()) return Malformed(ValidateRule(rule, pointer ? *pointer : ""));
+      if (!rule.Get("blueprint").is_string())
+        return Malformed(ValidateRule(rule, pointer ? *pointer : ""));
       ok = RelatedTo(rule, entity, ctx);
     } else {
       const json::Value& prop = rule.Get("property");
@@ -495,8 +504,12 @@ struct Evaluator {
       prop_value = &PropertyValue(entity, prop.as_string(), ctx.derived, &scratch);
       const json::Value& v = *prop_value;
       switch (op) {
-        case Op::kEq: ok = Equals(v, operand); break;
-        case Op::kNe: ok = !Equals(v, operand); break;
+        case Op::kEq:
+          ok = Equals(v, operand);
+          break;
+        case Op::kNe:
+          ok = !Equals(v, operand);
+          break;
         case Op::kGt:
         case Op::kGe:
         case Op::kLt:
@@ -524,12 +537,24 @@ struct Evaluator {
           ok = op == Op::kBetween ? inside : !inside;
           break;
         }
-        case Op::kContains: ok = StringTest(v, operand, Op::kContains); break;
-        case Op::kDoesNotContain: ok = !StringTest(v, operand, Op::kContains); break;
-        case Op::kBeginsWith: ok = StringTest(v, operand, Op::kBeginsWith); break;
-        case Op::kDoesNotBeginWith: ok = !StringTest(v, operand, Op::kBeginsWith); break;
-        case Op::kEndsWith: ok = StringTest(v, operand, Op::kEndsWith); break;
-        case Op::kDoesNotEndWith: ok = !StringTest(v, operand, Op::kEndsWith); break;
+        case Op::kContains:
+          ok = StringTest(v, operand, Op::kContains);
+          break;
+        case Op::kDoesNotContain:
+          ok = !StringTest(v, operand, Op::kContains);
+          break;
+        case Op::kBeginsWith:
+          ok = StringTest(v, operand, Op::kBeginsWith);
+          break;
+        case Op::kDoesNotBeginWith:
+          ok = !StringTest(v, operand, Op::kBeginsWith);
+          break;
+        case Op::kEndsWith:
+          ok = StringTest(v, operand, Op::kEndsWith);
+          break;
+        case Op::kDoesNotEndWith:
+          ok = !StringTest(v, operand, Op::kEndsWith);
+          break;
         case Op::kIn:
         case Op::kContainsAny:
           if (!operand.is_array()) return Malformed(ValidateRule(rule, pointer ? *pointer : ""));
@@ -539,8 +564,12 @@ struct Evaluator {
           if (!operand.is_array()) return Malformed(ValidateRule(rule, pointer ? *pointer : ""));
           ok = !InList(v, operand);
           break;
-        case Op::kIsEmpty: ok = IsEmptyValue(v); break;
-        case Op::kIsNotEmpty: ok = !IsEmptyValue(v); break;
+        case Op::kIsEmpty:
+          ok = IsEmptyValue(v);
+          break;
+        case Op::kIsNotEmpty:
+          ok = !IsEmptyValue(v);
+          break;
         case Op::kIsExpired:
         case Op::kIsNotExpired: {
           auto t = PropertyTime(entity, prop.as_string(), ctx.derived);
@@ -551,7 +580,8 @@ struct Evaluator {
           ok = op == Op::kIsExpired ? *t < ctx.now : *t >= ctx.now;
           break;
         }
-        default: break;
+        default:
+          break;
       }
     }
     if (!ok && failure && pointer) Fail(*pointer, rule, *prop_value);
@@ -632,11 +662,11 @@ bool ResolvePreset(const std::string& preset, double now, double* from, double* 
     bool future;
   };
   static const Rolling kRolling[] = {
-      {"lastDay", 1, false},       {"lastWeek", 7, false},      {"last2Weeks", 14, false},
-      {"lastMonth", 30, false},    {"last3Months", 90, false},  {"last6Months", 180, false},
+      {"lastDay", 1, false},        {"lastWeek", 7, false},     {"last2Weeks", 14, false},
+      {"lastMonth", 30, false},     {"last3Months", 90, false}, {"last6Months", 180, false},
       {"last12Months", 365, false}, {"last2Years", 730, false}, {"last3Years", 1095, false},
-      {"nextDay", 1, true},        {"nextWeek", 7, true},       {"next2Weeks", 14, true},
-      {"nextMonth", 30, true},     {"next3Months", 90, true},   {"next6Months", 180, true},
+      {"nextDay", 1, true},         {"nextWeek", 7, true},      {"next2Weeks", 14, true},
+      {"nextMonth", 30, true},      {"next3Months", 90, true},  {"next6Months", 180, true},
       {"next12Months", 365, true},
   };
   for (const auto& r : kRolling) {
@@ -666,27 +696,52 @@ bool ResolvePreset(const std::string& preset, double now, double* from, double* 
   return true;
 }
 
-void CriticalNows(const std::string& preset, double t, std::vector<double>* out) {
-  // between is inclusive: [now - N, now] contains t iff t <= now <= t + N, so the result flips
-  // when now reaches t and when now passes t + N (for next*: [now, now + N] ⟺ t - N <= now <= t).
-  double from, to;
-  if (!ResolvePreset(preset, 0, &from, &to)) return;
-  if (preset == "today" || preset == "yesterday" || preset == "tomorrow") {
-    double day = std::floor(t / kDay) * kDay;
-    double offset = preset == "today" ? 0 : preset == "yesterday" ? kDay : -kDay;
-    out->push_back(day + offset);
-    out->push_back(day + offset + kDay);
+std::vector<std::pair<std::string, std::string>> TimeRules(const json::Value& query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  AnyRule(query, [&](const json::Value& r) {
+    const json::Value& op = r.Get("operator");
+    const json::Value& prop = r.Get("property");
+    if (!op.is_string() || !prop.is_string()) return false;
+    Op o = ParseOp(op.as_string());
+    std::pair<std::string, std::string> rule;
+    if (o == Op::kIsExpired || o == Op::kIsNotExpired) {
+      rule = {prop.as_string(), "isExpired"};
+    } else if ((o == Op::kBetween || o == Op::kNotBetween) &&
+               r.Get("value").Get("preset").is_string()) {
+      rule = {prop.as_string(), r.Get("value").Get("preset").as_string()};
+    } else {
+      return false;
+    }
+    if (std::find(out.begin(), out.end(), rule) == out.end()) out.push_back(rule);
+    return false;
+  });
+  return out;
+}
+
+void CriticalNows(const std::string& rule, double t, std::vector<double>* out) {
+  constexpr double kHalfMs = 0.0005;
+  if (rule == "isExpired") {  // t < now: flips once now passes t
+    out->push_back(t + kHalfMs);
     return;
   }
-  // Rolling: at now = 0 the window is [from, to] with one end 0.
-  double length = to - from;
-  if (to == 0) {  // last*
-    out->push_back(t);
-    out->push_back(t + length);
-  } else {  // next*
-    out->push_back(t - length);
-    out->push_back(t);
+  double from, to;
+  if (!ResolvePreset(rule, 0, &from, &to)) return;
+  if (rule == "today" || rule == "yesterday" || rule == "tomorrow") {
+    // The day of now is fixed: now in [D, D + 1 d) with D the matching day's start.
+    double day = std::floor(t / kDay) * kDay;
+    double start = day + (rule == "today" ? 0 : rule == "yesterday" ? kDay : -kDay);
+    out->push_back(start - kHalfMs);
+    out->push_back(start + kDay - kHalfMs);
+    return;
   }
+  // between is inclusive: [now - N, now] contains t iff now in [t, t + N]; for next*,
+  // [now, now + N] contains t iff now in [t - N, t].
+  double length = to - from;
+  double a = to == 0 ? t : t - length;
+  double b = to == 0 ? t + length : t;
+  out->push_back(a - kHalfMs);
+  out->push_back(b - kHalfMs);
+  out->push_back(b + kHalfMs);
 }
 
 const json::Value& PropertyValue(const store::Entity& entity, std::string_view property,

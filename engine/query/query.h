@@ -27,8 +27,8 @@ class Store;
 namespace portolan::query {
 
 struct Context {
-  double now = 0;                          // for date presets (§6.3)
-  const store::Store* store = nullptr;     // for relatedTo; may be null when unused
+  double now = 0;                       // for date presets (§6.3)
+  const store::Store* store = nullptr;  // for relatedTo; may be null when unused
   // When set, derived keys (mirror, calculation, aggregation values) are read from this object
   // instead of entity.derived (engine/derive evaluates entities "as they were" this way).
   const json::Value* derived = nullptr;
@@ -63,10 +63,15 @@ std::vector<std::string> PropertiesRead(const json::Value& query);
 // days, `to` being the last millisecond of the day.
 bool ResolvePreset(const std::string& preset, double now, double* from, double* to);
 
-// Values of `now` at which the result of a now-dependent rule may flip for an entity whose
-// date value is `t` (used to refresh time-window aggregations incrementally): the query's
-// between/notBetween preset rules on `property` contribute their window edges. Appends to out.
-void CriticalNows(const std::string& preset, double t, std::vector<double>* out);
+// The now-dependent rules of a query: (property, preset) for between/notBetween with a preset,
+// (property, "isExpired") for isExpired/isNotExpired; de-duplicated, in order of appearance.
+std::vector<std::pair<std::string, std::string>> TimeRules(const json::Value& query);
+
+// Values of `now` from which the result of a time rule (a preset as in TimeRules, or
+// "isExpired") may differ, for an entity whose date value is `t`: the window edges, each taken
+// half a millisecond early (times and nows carry milliseconds), plus one just after a closed
+// upper edge. Between two consecutive values the rule's result is constant. Appends to out.
+void CriticalNows(const std::string& rule, double t, std::vector<double>* out);
 
 // The value of a property as queries read it: meta properties ($identifier, $title, $team,
 // $icon, $blueprint, $createdAt, $updatedAt), raw properties, then derived values (from

@@ -167,8 +167,7 @@ TEST(AggStateTest, TimeAverageEdges) {
   // Exactly one week of span is one period: ceil(604800 / 604800) = 1 -> 2 / 1.
   EXPECT_EQ(Agg(Spec("average", "entities", "week"), {Time(0), Time(604800)}), json::Value(2));
   // One millisecond more is two periods -> 2 / 2 = 1.
-  EXPECT_EQ(Agg(Spec("average", "entities", "week"), {Time(0), Time(604800.001)}),
-            json::Value(1));
+  EXPECT_EQ(Agg(Spec("average", "entities", "week"), {Time(0), Time(604800.001)}), json::Value(1));
   // By property: sum of values over periods: (10 + 20 + 30) over ceil(2 d / 1 d) = 2 -> 30.
   AggSpec by_prop = Spec("average", "property", "day");
   std::vector<Contribution> pv = {{true, 10, 0}, {true, 20, 86400}, {true, 30, 172800}};

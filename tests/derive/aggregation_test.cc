@@ -3,6 +3,7 @@
 // fromBlueprint, multi-hop paths, the no-pathFilter closure, incremental updates.
 #include <gtest/gtest.h>
 
+#include "engine/derive/internal/graph.h"
 #include "tests/derive/derive_fixture.h"
 
 namespace portolan::derive::testing {
@@ -107,7 +108,8 @@ TEST_F(FunctionsTest, CountSumMinMaxMedian) {
   EXPECT_EQ(D("service", "s1", "max"), json::Value(60));
   EXPECT_EQ(D("service", "s1", "median"), json::Value(20));  // odd: 10 [20] 60
   Put("deployment", R"({"identifier": "d5", "properties": {"lead": 40},
-      "relations": {"service": "s1"}})", T("2024-03-06T12:00:00Z"));
+      "relations": {"service": "s1"}})",
+      T("2024-03-06T12:00:00Z"));
   EXPECT_EQ(D("service", "s1", "median"), json::Value(30));  // even: 10 20 40 60 -> (20+40)/2
   ExpectConsistent();
 }
@@ -455,6 +457,43 @@ TEST_F(DeriveTest, NoCycleWhenOnlyTheBlueprintsAlternate) {
      "relations": {"team": {"target": "team", "many": false, "required": false}},
      "mirrorProperties": {"x": {"title": "x", "path": "team.y"}}}])json");
   EXPECT_TRUE(s.ok()) << s.message();
+}
+
+}  // namespace
+}  // namespace portolan::derive::testing
+
+namespace portolan::derive::testing {
+namespace {
+
+TEST_F(FunctionsTest, ExplainAccountsForEveryNumber) {
+  auto ex = engine_->Explain("service", "s1", "ok", now_);
+  ASSERT_TRUE(ex.ok()) << ex.status().message();
+  EXPECT_EQ(ex->Get("kind"), json::Value("aggregation"));
+  EXPECT_EQ(ex->Get("candidates"), json::Value(4));
+  EXPECT_EQ(ex->Get("matchedCount"), json::Value(3));
+  // d2 is excluded by the query's first rule (status = Success; d2 is Failed).
+  const json::Value& excluded = ex->Get("excluded");
+  ASSERT_EQ(excluded.size(), 1u);
+  EXPECT_EQ(excluded.as_array()[0].Get("identifier"), json::Value("d2"));
+  EXPECT_EQ(excluded.as_array()[0].Get("failedRule").Get("pointer"), json::Value("/rules/0"));
+  EXPECT_EQ(excluded.as_array()[0].Get("failedRule").Get("value"), json::Value("Failed"));
+  EXPECT_EQ(ex->Get("value"), json::Value(3));
+  // avg: 90 / 3 numeric values, d3 skipped for having no lead.
+  auto avg = engine_->Explain("service", "s1", "avg", now_);
+  ASSERT_TRUE(avg.ok());
+  EXPECT_EQ(avg->Get("arithmetic").Get("numerator"), json::Value(90));
+  EXPECT_EQ(avg->Get("arithmetic").Get("denominator"), json::Value(3));
+  ASSERT_EQ(avg->Get("skipped").size(), 1u);
+  EXPECT_EQ(avg->Get("skipped").as_array()[0].Get("identifier"), json::Value("d3"));
+  EXPECT_EQ(avg->Get("value"), json::Value(30));
+  EXPECT_EQ(avg->Get("stored"), json::Value(30));
+}
+
+TEST(FindCycleTest, ReportsTheCycleInReadOrder) {
+  // 0 reads 1, 1 reads 2, 2 reads 0; 3 reads 0.
+  EXPECT_EQ(internal::FindCycle({{1}, {2}, {0}, {0}}), (std::vector<int>{0, 1, 2, 0}));
+  EXPECT_TRUE(internal::FindCycle({{1, 2}, {2}, {}, {0}}).empty());
+  EXPECT_EQ(internal::FindCycle({{0}}), (std::vector<int>{0, 0}));
 }
 
 }  // namespace

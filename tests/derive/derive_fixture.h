@@ -72,10 +72,10 @@ class DeriveTest : public ::testing::Test {
   // The DORA pack's blueprints (blueprints/dora), loaded from the source tree.
   Status LoadDoraPack(Options options = {}) {
     std::vector<json::Value> docs;
-    for (const char* f : {"githubPullRequest", "pagerdutyIncident", "service", "_team",
-                          "deployment"}) {
-      auto d = json::ParseFile(std::string(PORTOLAN_SOURCE_DIR) + "/blueprints/dora/" + f +
-                               ".json");
+    for (const char* f :
+         {"githubPullRequest", "pagerdutyIncident", "service", "_team", "deployment"}) {
+      auto d =
+          json::ParseFile(std::string(PORTOLAN_SOURCE_DIR) + "/blueprints/dora/" + f + ".json");
       if (!d.ok()) return d.status();
       docs.push_back(std::move(*d));
     }

@@ -44,12 +44,12 @@ class DoraTest : public DeriveTest {
   }
   void Pr(const std::string& service, const std::string& id, double hours,
           const std::string& merged_at = "2024-03-01T00:00:00Z") {
-    Put("githubPullRequest", R"({"identifier": ")" + id + R"(", "properties": {"cycle_time_hours": )" +
+    Put("githubPullRequest", R"({"identifier": ")" + id +
+                                 R"(", "properties": {"cycle_time_hours": )" +
                                  json::FormatNumber(hours) + R"(, "mergedAt": ")" + merged_at +
                                  R"("}, "relations": {"service": ")" + service + R"("}})");
   }
-  void Incident(const std::string& service, const std::string& id,
-                std::optional<double> minutes) {
+  void Incident(const std::string& service, const std::string& id, std::optional<double> minutes) {
     std::string props =
         minutes ? R"({"recoveryTime": )" + json::FormatNumber(*minutes) + "}" : "{}";
     Put("pagerdutyIncident", R"({"identifier": ")" + id + R"(", "properties": )" + props +
@@ -117,7 +117,7 @@ TEST_F(DoraTest, LeadTimeTiers) {
     double hours;
     const char* tier;
   };
-  const Case cases[] = {{"e24", 24, "Elite"},    {"h24", 24.5, "High"},   {"h168", 168, "High"},
+  const Case cases[] = {{"e24", 24, "Elite"},      {"h24", 24.5, "High"},   {"h168", 168, "High"},
                         {"m168", 168.5, "Medium"}, {"m720", 720, "Medium"}, {"l721", 721, "Low"}};
   for (const Case& c : cases) {
     Service(c.service);
@@ -147,7 +147,7 @@ TEST_F(DoraTest, LeadTimeTiers) {
 TEST_F(DoraTest, LeadTimeWindowMovesWithNow) {
   Service("api");
   Pr("api", "recent", 10, "2024-03-01T00:00:00Z");
-  Pr("api", "older", 30, "2024-02-10T00:00:00Z");  // 25.5 days before now
+  Pr("api", "older", 30, "2024-02-10T00:00:00Z");                            // 25.5 days before now
   EXPECT_EQ(D("service", "api", "lead_time_for_changes"), json::Value(20));  // (10 + 30) / 2
   // now + 5 days: "older" is 30.5 days old -> out: 10 -> Elite.
   now_ = T("2024-03-11T12:00:00Z");
@@ -211,8 +211,8 @@ TEST_F(DoraTest, MttrTiers) {
     double minutes;
     const char* tier;
   };
-  const Case cases[] = {{"m60", 60, "Elite"},       {"m61", 61, "High"},
-                        {"m1440", 1440, "High"},    {"m1441", 1441, "Medium"},
+  const Case cases[] = {{"m60", 60, "Elite"},        {"m61", 61, "High"},
+                        {"m1440", 1440, "High"},     {"m1441", 1441, "Medium"},
                         {"m43200", 43200, "Medium"}, {"m43201", 43201, "Low"}};
   for (const Case& c : cases) {
     Service(c.service);

@@ -228,3 +228,43 @@ TEST_F(CalculationTest, NowIsFreshForEveryNow) {
 
 }  // namespace
 }  // namespace portolan::derive::testing
+
+namespace portolan::derive::testing {
+namespace {
+
+TEST_F(MirrorTest, ExplainShowsTheHopsWalked) {
+  auto ex = engine_->Explain("deployment", "d1", "dep_langs", now_);
+  ASSERT_TRUE(ex.ok()) << ex.status().message();
+  EXPECT_EQ(ex->Get("kind"), json::Value("mirror"));
+  EXPECT_EQ(ex->Get("path"), json::Value("service.deps.lang"));
+  EXPECT_EQ(json::Write(ex->Get("hops")),
+            json::Write(J(R"([{"relation": "service", "blueprint": "service", "reached": ["api"]},
+                              {"relation": "deps", "blueprint": "service",
+                               "reached": ["lib2", "lib1", "lib2"]}])")));
+  EXPECT_EQ(ex->Get("value"), J(R"(["go", "cpp", "go"])"));
+  EXPECT_EQ(ex->Get("stored"), ex->Get("value"));
+  EXPECT_EQ(engine_->Explain("deployment", "d1", "nope", now_).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(engine_->Explain("deployment", "nope", "svc_lang", now_).status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(CalculationTest, ExplainShowsTheInputAndOutput) {
+  auto ex = engine_->Explain("service", "checkout", "per_member", now_);
+  ASSERT_TRUE(ex.ok()) << ex.status().message();
+  EXPECT_EQ(ex->Get("kind"), json::Value("calculation"));
+  EXPECT_EQ(ex->Get("calculation"),
+            json::Value("(.properties.deploys // 0) / (.properties.team_size // 1)"));
+  EXPECT_EQ(ex->Get("input").Get("properties").Get("deploys"), json::Value(2));
+  EXPECT_EQ(ex->Get("reads"), J(R"(["deploys", "team_size"])"));
+  EXPECT_EQ(ex->Get("evaluator"), json::Value("native (libjq subset)"));
+  EXPECT_EQ(ex->Get("value"), json::Value(0.5));
+  auto err = engine_->Explain("service", "checkout", "boom", now_);
+  ASSERT_TRUE(err.ok());
+  EXPECT_EQ(err->Get("output"), json::Value("error (null)"));
+  EXPECT_TRUE(err->Get("error").is_string());
+  EXPECT_TRUE(err->Get("value").is_null());
+}
+
+}  // namespace
+}  // namespace portolan::derive::testing

@@ -113,7 +113,8 @@ TEST_F(QueryTest, OrderingNumbersAndDates) {
   EXPECT_FALSE(
       Rule(R"({"property": "deployedAt", "operator": "<", "value": "2024-03-01T10:00:00Z"})"));
   // Meta timestamps compare as dates too.
-  EXPECT_TRUE(Rule(R"({"property": "$createdAt", "operator": "<", "value": "2024-03-06T10:00:00Z"})"));
+  EXPECT_TRUE(
+      Rule(R"({"property": "$createdAt", "operator": "<", "value": "2024-03-06T10:00:00Z"})"));
   // Missing or non-comparable values never match.
   EXPECT_FALSE(Rule(R"({"property": "missing", "operator": ">", "value": 0})"));
   EXPECT_FALSE(Rule(R"({"property": "env", "operator": ">", "value": 0})"));
@@ -143,8 +144,8 @@ TEST_F(QueryTest, RollingPresetsAtTheirBoundaries) {
   double t = T("2024-03-01T10:00:00Z");
   // lastWeek = [now - 7 d, now]: in when now is t (window end) ... t + 7 d (window start).
   EXPECT_TRUE(Rule(rule, t));
-  EXPECT_FALSE(Rule(rule, t - 0.001));          // t is 1 ms in the future
-  EXPECT_TRUE(Rule(rule, t + 7 * 86400));       // exactly 7 days old: inclusive
+  EXPECT_FALSE(Rule(rule, t - 0.001));     // t is 1 ms in the future
+  EXPECT_TRUE(Rule(rule, t + 7 * 86400));  // exactly 7 days old: inclusive
   EXPECT_FALSE(Rule(rule, t + 7 * 86400 + 0.001));
   // lastMonth is 30 days, not a calendar month.
   const char* month = R"({"property": "deployedAt", "operator": "between",
@@ -189,11 +190,11 @@ TEST_F(QueryTest, ResolvePresetTable) {
     double to_offset_days;
   };
   const Case cases[] = {
-      {"lastDay", -1, 0},         {"lastWeek", -7, 0},      {"last2Weeks", -14, 0},
-      {"lastMonth", -30, 0},      {"last3Months", -90, 0},  {"last6Months", -180, 0},
-      {"last12Months", -365, 0},  {"last2Years", -730, 0},  {"last3Years", -1095, 0},
-      {"nextDay", 0, 1},          {"nextWeek", 0, 7},       {"next2Weeks", 0, 14},
-      {"nextMonth", 0, 30},       {"next3Months", 0, 90},   {"next6Months", 0, 180},
+      {"lastDay", -1, 0},        {"lastWeek", -7, 0},     {"last2Weeks", -14, 0},
+      {"lastMonth", -30, 0},     {"last3Months", -90, 0}, {"last6Months", -180, 0},
+      {"last12Months", -365, 0}, {"last2Years", -730, 0}, {"last3Years", -1095, 0},
+      {"nextDay", 0, 1},         {"nextWeek", 0, 7},      {"next2Weeks", 0, 14},
+      {"nextMonth", 0, 30},      {"next3Months", 0, 90},  {"next6Months", 0, 180},
       {"next12Months", 0, 365},
   };
   for (const Case& c : cases) {
@@ -213,15 +214,29 @@ TEST_F(QueryTest, ResolvePresetTable) {
 
 TEST_F(QueryTest, CriticalNowsAreTheWindowEdges) {
   std::vector<double> out;
-  CriticalNows("lastWeek", 1000, &out);  // in while 1000 <= now <= 1000 + 7 d
-  ASSERT_EQ(out.size(), 2u);
-  EXPECT_EQ(out[0], 1000);
-  EXPECT_EQ(out[1], 1000 + 7 * 86400);
+  // lastWeek contains t while t <= now <= t + 7 d: checks half a millisecond before each edge
+  // and just after the closed upper edge.
+  CriticalNows("lastWeek", 1000, &out);
+  EXPECT_EQ(out,
+            (std::vector<double>{999.9995, 1000 + 7 * 86400 - 0.0005, 1000 + 7 * 86400 + 0.0005}));
   out.clear();
   CriticalNows("nextDay", 100000, &out);  // in while 100000 - 1 d <= now <= 100000
-  ASSERT_EQ(out.size(), 2u);
-  EXPECT_EQ(out[0], 100000 - 86400);
-  EXPECT_EQ(out[1], 100000);
+  EXPECT_EQ(out, (std::vector<double>{100000 - 86400 - 0.0005, 100000 - 0.0005, 100000 + 0.0005}));
+  out.clear();
+  CriticalNows("yesterday", 86400 * 3 + 5, &out);  // now on day 4
+  EXPECT_EQ(out, (std::vector<double>{86400 * 4 - 0.0005, 86400 * 5 - 0.0005}));
+  out.clear();
+  CriticalNows("isExpired", 50, &out);
+  EXPECT_EQ(out, (std::vector<double>{50.0005}));
+  EXPECT_EQ(
+      TimeRules(J(R"({"combinator": "or", "rules": [
+      {"property": "d", "operator": "between", "value": {"preset": "lastMonth"}},
+      {"combinator": "and", "rules": [
+        {"property": "d", "operator": "notBetween", "value": {"preset": "lastMonth"}},
+        {"property": "due", "operator": "isNotExpired"},
+        {"property": "x", "operator": "between",
+         "value": {"from": "2024-01-01T00:00:00Z", "to": "2024-02-01T00:00:00Z"}}]}]})")),
+      (std::vector<std::pair<std::string, std::string>>{{"d", "lastMonth"}, {"due", "isExpired"}}));
 }
 
 TEST_F(QueryTest, ContainsOnStringsAndArrays) {
@@ -279,7 +294,8 @@ TEST_F(QueryTest, MetaPropertiesAndDerivedValues) {
   EXPECT_TRUE(Rule(R"({"property": "$icon", "operator": "=", "value": "Deployment"})"));
   EXPECT_TRUE(Rule(R"({"property": "$createdAt", "operator": "=",
                        "value": "2024-03-06T09:30:00.000Z"})"));
-  EXPECT_TRUE(Rule(R"({"property": "$updatedAt", "operator": ">", "value": "2024-03-06T10:59:59Z"})"));
+  EXPECT_TRUE(
+      Rule(R"({"property": "$updatedAt", "operator": ">", "value": "2024-03-06T10:59:59Z"})"));
   // Derived values (mirror/aggregation/calculation) are readable like properties.
   EXPECT_TRUE(Rule(R"({"property": "lead_hours", "operator": "<", "value": 24})"));
   // ...and can be overridden (engine/derive evaluates "as it was" this way).

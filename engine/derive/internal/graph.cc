@@ -177,8 +177,7 @@ const store::Entity* WalkOne(const View& view, const store::Entity& start,
     const json::Value* v = cur->relations.Find(hops[i].relation);
     if (v && v->is_string()) {
       cur = view.Find(hops[i].to, v->as_string());
-    } else if (v && v->is_array() && v->as_array().size() == 1 &&
-               v->as_array()[0].is_string()) {
+    } else if (v && v->is_array() && v->as_array().size() == 1 && v->as_array()[0].is_string()) {
       cur = view.Find(hops[i].to, v->as_array()[0].as_string());
     } else {
       cur = nullptr;
@@ -223,9 +222,8 @@ void WalkBackward(const View& view, const store::Entity& start, const std::vecto
     const Hop& hop = hops[i - 1];
     PtrSet next;
     for (const store::Entity* e : frontier) {
-      view.ForEachReferrer(*e, &hop, [&](const store::Entity& src, const std::string&) {
-        next.Insert(&src);
-      });
+      view.ForEachReferrer(
+          *e, &hop, [&](const store::Entity& src, const std::string&) { next.Insert(&src); });
     }
     frontier = next.items();
   }

@@ -100,9 +100,9 @@ class View {
                       const std::function<void(const RelInfo&, const store::Entity&)>& fn) const;
   // Entities pointing at `e`: fn(source, relation key). With `hop`, only edges of that hop
   // (relation `hop.relation` declared on `hop.from`).
-  void ForEachReferrer(const store::Entity& e, const Hop* hop,
-                       const std::function<void(const store::Entity&, const std::string&)>& fn)
-      const;
+  void ForEachReferrer(
+      const store::Entity& e, const Hop* hop,
+      const std::function<void(const store::Entity&, const std::string&)>& fn) const;
 
  private:
   const store::Store& store_;
@@ -126,9 +126,9 @@ void WalkBackward(const View& view, const store::Entity& start, const std::vecto
 
 // Blueprint-level reachability used to prune closure walks toward entities of one blueprint.
 struct Reach {
-  std::string want;                          // blueprint collected
-  std::unordered_set<std::string> up_ok;     // blueprints from which `want` is reachable forward
-  std::unordered_set<std::string> down_ok;   // blueprints reachable forward from `want`
+  std::string want;                         // blueprint collected
+  std::unordered_set<std::string> up_ok;    // blueprints from which `want` is reachable forward
+  std::unordered_set<std::string> down_ok;  // blueprints reachable forward from `want`
   // Per blueprint, the relations an upstream walk follows (their target is in up_ok).
   std::unordered_map<std::string, std::vector<const RelInfo*>> up_rels;
   // Blueprints that a relation of a down_ok blueprint points at (others have no referrer a
