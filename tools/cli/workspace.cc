@@ -35,7 +35,7 @@ Result<std::unique_ptr<Workspace>> Workspace::Open(const GlobalOptions& options,
 Status Workspace::Write(const std::function<Status()>& fn) {
   PORTOLAN_RETURN_IF_ERROR(store_->Begin());
   Status s = fn();
-  if (s.ok()) s = engine_->EnsureFresh(now());
+  // Apply also brings clock-dependent values to `now`.
   if (s.ok()) s = engine_->Apply(store_->TakeChanges(), now());
   if (!s.ok()) {
     store_->Rollback();
