@@ -79,21 +79,6 @@ const char* KindName(Kind k) {
   return "?";
 }
 
-bool IsKeyChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '@' || c == '=' || c == '-';
-}
-
-// `key` as a whole token of `text` (how jq reads .properties.<key>); same rule as the catalog.
-bool ContainsToken(std::string_view text, std::string_view key) {
-  for (size_t pos = text.find(key); pos != std::string_view::npos; pos = text.find(key, pos + 1)) {
-    bool start_ok = pos == 0 || !IsKeyChar(text[pos - 1]);
-    size_t end = pos + key.size();
-    bool end_ok = end == text.size() || !IsKeyChar(text[end]);
-    if (start_ok && end_ok) return true;
-  }
-  return false;
-}
 
 // True if the jq text calls the `now` builtin (not `.now`, `$now` or a string "now").
 bool UsesNow(std::string_view text) {
@@ -117,8 +102,9 @@ bool UsesNow(std::string_view text) {
       continue;
     }
     if (text.compare(i, 3, "now") != 0) continue;
-    bool start_ok = i == 0 || (!IsKeyChar(text[i - 1]) && text[i - 1] != '.' && text[i - 1] != '$');
-    bool end_ok = i + 3 >= text.size() || !IsKeyChar(text[i + 3]);
+    bool start_ok = i == 0 || (!model::IsPropertyKeyChar(text[i - 1]) && text[i - 1] != '.' &&
+                               text[i - 1] != '$');
+    bool end_ok = i + 3 >= text.size() || !model::IsPropertyKeyChar(text[i + 3]);
     if (start_ok && end_ok) return true;
   }
   return false;
@@ -733,7 +719,7 @@ struct Engine::Impl {
       int other = info.slot_node[s];
       const Node& o = nodes[static_cast<size_t>(other)];
       if (o.kind == Kind::kCalculation) continue;
-      if (ContainsToken(c.calculation, o.key)) n.hard_deps.push_back(other);
+      if (model::ContainsKeyToken(c.calculation, o.key)) n.hard_deps.push_back(other);
     }
     return Status::Ok();
   }

@@ -122,6 +122,11 @@ bool IsValidBlueprintIdentifier(std::string_view id);
 bool IsValidEntityIdentifier(std::string_view id);
 // Property, relation, mirror, calculation and aggregation keys: ^[A-Za-z0-9@_=\-]+$, <= 100.
 bool IsValidPropertyKey(std::string_view key);
+// A character of a property key (^[A-Za-z0-9@_=\-]$).
+bool IsPropertyKeyChar(char c);
+// True when `key` occurs in jq `text` as a whole token (how a calculation reads
+// .properties.<key>): the dependency rule of the catalog and the derive engine.
+bool ContainsKeyToken(std::string_view text, std::string_view key);
 
 // Checks one blueprint document on its own. `source` names the file in errors. kInvalidArgument
 // with one "<source>: <pointer>: <rule>" line per problem found.

@@ -155,21 +155,6 @@ Blueprint MergeSystem(const Blueprint& base, const Blueprint& ext) {
   return out;
 }
 
-bool IsKeyChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '@' ||
-         c == '_' || c == '=' || c == '-';
-}
-
-// True when `key` occurs in `text` as a whole token (how a jq program reads .properties.<key>).
-bool ContainsToken(std::string_view text, std::string_view key) {
-  for (size_t pos = text.find(key); pos != std::string_view::npos; pos = text.find(key, pos + 1)) {
-    bool start_ok = pos == 0 || !IsKeyChar(text[pos - 1]);
-    size_t end = pos + key.size();
-    bool end_ok = end == text.size() || !IsKeyChar(text[end]);
-    if (start_ok && end_ok) return true;
-  }
-  return false;
-}
 
 std::string JoinPath(const std::vector<std::string>& hops) {
   std::string out;
@@ -467,10 +452,10 @@ class SetValidator {
         n.bp = &bp;
         n.pointer = Child(Child(bp.pointer, "calculationProperties"), c.key);
         for (const MirrorDef& m : bp.mirrors) {
-          if (ContainsToken(c.calculation, m.key)) n.deps.push_back(id_of(bp, m.key));
+          if (ContainsKeyToken(c.calculation, m.key)) n.deps.push_back(id_of(bp, m.key));
         }
         for (const AggregationDef& a : bp.aggregations) {
-          if (ContainsToken(c.calculation, a.key)) n.deps.push_back(id_of(bp, a.key));
+          if (ContainsKeyToken(c.calculation, a.key)) n.deps.push_back(id_of(bp, a.key));
         }
       }
     }
@@ -519,6 +504,22 @@ std::string JoinLines(const std::vector<std::string>& lines) {
 }
 
 }  // namespace
+
+bool IsPropertyKeyChar(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '@' ||
+         c == '_' || c == '=' || c == '-';
+}
+
+// True when `key` occurs in `text` as a whole token (how a jq program reads .properties.<key>).
+bool ContainsKeyToken(std::string_view text, std::string_view key) {
+  for (size_t pos = text.find(key); pos != std::string_view::npos; pos = text.find(key, pos + 1)) {
+    bool start_ok = pos == 0 || !IsPropertyKeyChar(text[pos - 1]);
+    size_t end = pos + key.size();
+    bool end_ok = end == text.size() || !IsPropertyKeyChar(text[end]);
+    if (start_ok && end_ok) return true;
+  }
+  return false;
+}
 
 Catalog::Catalog() : blueprints_(Builtins()) {}
 
