@@ -92,6 +92,21 @@ class CliTest : public ::testing::Test {
     }
   }
 
+  // A mapping of GitHub-team-like payloads ({slug, name}) to `_team`, after `top` (flags).
+  std::string TeamsMapping(const std::string& top = "") {
+    return Write("teams.yaml", top + R"(resources:
+  - kind: team
+    selector:
+      query: 'true'
+    port:
+      entity:
+        mappings:
+          identifier: .slug
+          title: .name
+          blueprint: '"_team"'
+)");
+  }
+
   const std::string kNow = "--now=2026-11-01T00:00:00Z";
   fs::path dir_;
   std::string ws_;
@@ -214,18 +229,7 @@ TEST_F(CliTest, MapIsADryRunInOceansShape) {
 
 TEST_F(CliTest, SyncDeletesWhatTheMappingNoLongerProducesWithinThreshold) {
   ApplyDoraPack();
-  std::string mapping = Write("teams.yaml", R"(entityDeletionThreshold: 0.5
-resources:
-  - kind: team
-    selector:
-      query: 'true'
-    port:
-      entity:
-        mappings:
-          identifier: .slug
-          title: .name
-          blueprint: '"_team"'
-)");
+  std::string mapping = TeamsMapping("entityDeletionThreshold: 0.5\n");
   std::string four = Write("four.json",
                            R"([{"slug":"a"},{"slug":"b"},{"slug":"c"},{"slug":"d"}])");
   std::string three = Write("three.json", R"([{"slug":"a"},{"slug":"b"},{"slug":"c"}])");
@@ -274,17 +278,7 @@ TEST_F(CliTest, SelectorErrorsSkipTheDeletePhase) {
 
 TEST_F(CliTest, DuplicateIdentifiersInOneBatchLastWins) {
   ApplyDoraPack();
-  std::string mapping = Write("teams.yaml", R"(resources:
-  - kind: team
-    selector:
-      query: 'true'
-    port:
-      entity:
-        mappings:
-          identifier: .slug
-          title: .name
-          blueprint: '"_team"'
-)");
+  std::string mapping = TeamsMapping();
   ASSERT_EQ(Run(kNow + " ingest -m " + mapping + " " +
                 Write("d.json", R"([{"slug":"a","name":"First"},{"slug":"a","name":"Last"}])"))
                 .code,
