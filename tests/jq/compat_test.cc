@@ -7,6 +7,7 @@
 
 #include "engine/jq/internal/prelude.h"
 #include "engine/jq/jq.h"
+#include "tests/jq/render.h"
 
 namespace portolan::jq {
 namespace {
@@ -18,15 +19,7 @@ std::string Eval(std::string_view program, std::string_view input = "null") {
   auto in = json::Parse(input);
   EXPECT_TRUE(in.ok()) << in.status().message();
   Output out = (*compiled)->Evaluate(in.ok() ? *in : json::Value());
-  switch (out.kind) {
-    case Output::Kind::kValue:
-      return json::Write(out.value);
-    case Output::Kind::kEmpty:
-      return "<empty>";
-    case Output::Kind::kError:
-      return "<error: " + out.error + ">";
-  }
-  return "?";
+  return testing::Render(out);
 }
 
 TEST(JqCompatTest, WholePreludeCompiles) {

@@ -1,4 +1,5 @@
 #include "engine/jq/jq.h"
+#include "tests/jq/render.h"
 
 #include <gtest/gtest.h>
 
@@ -40,15 +41,7 @@ Output RunJq(std::string_view program, std::string_view input = "null",
 std::string Eval(std::string_view program, std::string_view input = "null",
                  const CompileOptions& options = {}) {
   Output out = RunJq(program, input, options);
-  switch (out.kind) {
-    case Output::Kind::kValue:
-      return json::Write(out.value);
-    case Output::Kind::kEmpty:
-      return "<empty>";
-    case Output::Kind::kError:
-      return "<error: " + out.error + ">";
-  }
-  return "?";
+  return testing::Render(out);
 }
 
 TEST(JqProgramTest, EvaluatesPathsAndLiterals) {
