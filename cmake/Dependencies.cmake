@@ -1,8 +1,9 @@
 # Debian bookworm packages only: libjq-dev (jq 1.6, no pkg-config file), rapidjson-dev,
-# libyaml-cpp-dev, libsqlite3-dev, libcli11-dev, libgtest-dev.
+# libyaml-cpp-dev, libsqlite3-dev, libcli11-dev, libgtest-dev, libsimdjson-dev.
 find_package(Threads REQUIRED)
 find_package(SQLite3 REQUIRED)
 find_package(yaml-cpp REQUIRED)
+find_package(simdjson REQUIRED)
 
 find_path(JQ_INCLUDE_DIR jq.h REQUIRED)
 find_library(JQ_LIBRARY NAMES jq REQUIRED)

@@ -513,7 +513,7 @@ class ConfigLoader {
     }
     jq::CompileOptions opts;
     opts.allow_env = config_.options_.allow_env;
-    auto compiled = jq::Program::Compile(e->text, opts);
+    auto compiled = jq::Expr::Compile(e->text, opts, config_.options_.engine);
     if (!compiled.ok()) {
       e->compile_error = compiled.status().message();
       errors_.emplace(e->text, e->compile_error);
@@ -547,9 +547,16 @@ class ConfigLoader {
 
   std::string name_;
   MappingConfig config_;
-  std::map<std::string, jq::Program*, std::less<>> programs_;
+  std::map<std::string, jq::Expr*, std::less<>> programs_;
   std::map<std::string, std::string, std::less<>> errors_;
 };
+
+bool MappingConfig::any_native() const {
+  for (const auto& p : programs_) {
+    if (p->is_native()) return true;
+  }
+  return false;
+}
 
 MappingConfig::MappingConfig(MappingConfig&&) noexcept = default;
 MappingConfig& MappingConfig::operator=(MappingConfig&&) noexcept = default;

@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "engine/base/status.h"
+#include "engine/jq/expr.h"
 #include "engine/jq/jq.h"
 
 namespace portolan::mapping {
@@ -55,6 +56,8 @@ namespace portolan::mapping {
 struct LoadOptions {
   // Lets jq programs read the process environment through `env` / `$ENV` (DESIGN §2: off).
   bool allow_env = false;
+  // Which jq engine evaluates the programs (engine/jq/expr.h): native where possible by default.
+  jq::Engine engine = jq::Engine::kAuto;
 };
 
 // One jq program of the mapping, compiled at load.
@@ -66,7 +69,7 @@ struct JqExpr {
   bool is_null = false;
   int line = 0;  // 1-based position of the value in the YAML (0 when generated)
   int column = 0;
-  jq::Program* program = nullptr;  // owned by the MappingConfig; null when it did not compile
+  jq::Expr* program = nullptr;     // owned by the MappingConfig; null when it did not compile
   std::string compile_error;       // jq's message when program == nullptr
 
   bool compiled() const { return program != nullptr; }
@@ -135,6 +138,8 @@ class MappingConfig {
   const std::string& name() const { return name_; }
   const std::string& text() const { return text_; }
   const LoadOptions& options() const { return options_; }
+  // Whether any program runs on the native jq evaluator (else payloads go straight to libjq).
+  bool any_native() const;
 
   // Every jq program that failed to compile, in file order, so a CLI can warn with the field
   // path and the jq text. Each one evaluates to null (fields) or fails every item (selector).
@@ -155,7 +160,7 @@ class MappingConfig {
   std::string text_;
   LoadOptions options_;
   // Compiled programs, one per distinct text; JqExpr::program points in here.
-  std::vector<std::unique_ptr<jq::Program>> programs_;
+  std::vector<std::unique_ptr<jq::Expr>> programs_;
 };
 
 // The path `del()` removes from each parent before fan-out, by Ocean's text heuristic

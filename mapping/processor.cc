@@ -1,6 +1,7 @@
 #include "mapping/processor.h"
 
 #include <algorithm>
+#include <functional>
 #include <tuple>
 #include <utility>
 
@@ -8,6 +9,16 @@
 #include "mapping/internal/python.h"
 
 namespace portolan::mapping {
+
+// One raw item as the programs see it: a parsed Document (native evaluation, libjq when needed)
+// or a libjq Input.
+struct ItemRef {
+  const jq::Document* doc = nullptr;
+  const jq::Input* input = nullptr;
+
+  jq::Output Run(jq::Expr& e) const { return doc ? e.Evaluate(*doc) : e.Evaluate(*input); }
+  json::Value ToJson() const { return doc ? doc->ToJson() : input->ToJson(); }
+};
 
 namespace {
 
@@ -40,12 +51,14 @@ struct ResourceOut {
 
 class ResourceMapper {
  public:
-  ResourceMapper(const ResourceConfig& r, ResourceOut* out) : r_(r), out_(out) {}
+  // `merge_parser` parses the merged items of an itemsToParse fan-out when items are Documents.
+  ResourceMapper(const ResourceConfig& r, ResourceOut* out, jq::DocParser* merge_parser)
+      : r_(r), out_(out), merge_parser_(merge_parser) {}
 
   // One raw item, fanned out by itemsToParse when configured.
   // `item` is the raw item as JSON when the caller has it; otherwise it is rebuilt from `input`
   // if needed (itemsToParse without the top-level transform).
-  void MapRaw(const json::Value* item, const jq::Input& input, size_t index) {
+  void MapRaw(const json::Value* item, const ItemRef& input, size_t index) {
     if (!r_.items_to_parse) {
       MapItem(input, index, std::nullopt);
       return;
@@ -84,19 +97,28 @@ class ResourceMapper {
       // Shallow copy of the parent with the element under itemsToParseName (overwriting).
       json::Value merged = *parent;
       merged.Set(r_.items_to_parse_name, elements[k]);
-      MapItem(jq::Input(merged), index, k);
+      if (input.doc) {
+        // Written and parsed again: the element keeps the native path.
+        auto doc = merge_parser_->Parse(merged);
+        if (doc.ok()) {
+          MapItem(ItemRef{*doc, nullptr}, index, k);
+          continue;
+        }
+      }
+      jq::Input merged_input(merged);
+      MapItem(ItemRef{nullptr, &merged_input}, index, k);
     }
   }
 
  private:
-  static jq::Output Run(const JqExpr& e, const jq::Input& input) {
+  static jq::Output Run(const JqExpr& e, const ItemRef& input) {
     if (!e.compiled()) {
       jq::Output o;
       o.kind = jq::Output::Kind::kError;
       o.error = e.compile_error;
       return o;
     }
-    return e.program->Evaluate(input);
+    return input.Run(*e.program);
   }
 
   static std::string Why(const jq::Output& o) {
@@ -126,7 +148,7 @@ class ResourceMapper {
   }
 
   // Selector first (spec §3.2), then the mapping (§3.3), then the entity checks (§3.1, §3.4).
-  void MapItem(const jq::Input& input, size_t index, std::optional<size_t> element) {
+  void MapItem(const ItemRef& input, size_t index, std::optional<size_t> element) {
     jq::Output sel = Run(r_.selector, input);
     if (sel.kind == jq::Output::Kind::kError) {
       Fail(index, element,
@@ -175,7 +197,7 @@ class ResourceMapper {
     out_->origins.push_back({r_.index, index, element});
   }
 
-  json::Value Eval(const FieldNode& node, const jq::Input& input) {
+  json::Value Eval(const FieldNode& node, const ItemRef& input) {
     switch (node.kind) {
       case FieldNode::Kind::kLeaf: {
         const JqExpr& e = node.leaf;
@@ -209,6 +231,7 @@ class ResourceMapper {
 
   const ResourceConfig& r_;
   ResourceOut* out_;
+  jq::DocParser* merge_parser_;
 };
 
 }  // namespace
@@ -276,33 +299,91 @@ MapResult Mapper::Map(std::string_view kind, std::span<const json::Value> items)
 }
 
 MapResult Mapper::Map(std::string_view kind, std::span<const json::Value> items, RunState* run) {
-  std::vector<jq::Input> inputs;
-  inputs.reserve(items.size());
-  for (const auto& item : items) inputs.emplace_back(item);
-  return MapInputs(kind, inputs, items.data(), run);
+  if (!config_.any_native()) {
+    std::vector<jq::Input> inputs;
+    inputs.reserve(items.size());
+    for (const auto& item : items) inputs.emplace_back(item);
+    return MapItems(kind, inputs.size(), items.data(), run, [&](size_t i) -> Result<ItemRef> {
+      return ItemRef{nullptr, &inputs[i]};
+    });
+  }
+  // Each item becomes a Document (written and parsed once) for the native evaluator.
+  return MapItems(kind, items.size(), items.data(), run, [&](size_t i) -> Result<ItemRef> {
+    PORTOLAN_ASSIGN_OR_RETURN(const jq::Document* doc, parsers_->items.Parse(items[i]));
+    return ItemRef{doc, nullptr};
+  });
 }
 
 MapResult Mapper::Map(std::string_view kind, std::span<const jq::Input> inputs, RunState* run) {
-  return MapInputs(kind, inputs, nullptr, run);
+  return MapItems(kind, inputs.size(), nullptr, run,
+                  [&](size_t i) -> Result<ItemRef> { return ItemRef{nullptr, &inputs[i]}; });
 }
 
-MapResult Mapper::MapInputs(std::string_view kind, std::span<const jq::Input> inputs,
-                            const json::Value* items, RunState* run) {
+MapResult Mapper::MapTexts(std::string_view kind, std::span<const std::string_view> texts,
+                           RunState* run, std::optional<TextFailure>* failure) {
+  // With no program in the native subset, parsing for it would only add a conversion.
+  const bool libjq = !config_.any_native();
+  std::optional<jq::Input> input;  // the libjq engine's item
+  return MapItems(kind, texts.size(), nullptr, run, [&](size_t i) -> Result<ItemRef> {
+    if (!libjq) {
+      auto doc = parsers_->items.Parse(texts[i]);
+      if (doc.ok()) {
+        if ((*doc)->type() == json::Type::kObject) return ItemRef{*doc, nullptr};
+        Status bad = InvalidArgument(std::string("items must be JSON objects, got ") +
+                                     ((*doc)->type() == json::Type::kArray ? "an " : "a ") +
+                                     json::TypeName((*doc)->type()));
+        if (failure) *failure = TextFailure{i, bad};
+        return bad;
+      }
+      // simdjson rejects some JSON libjq reads (integers beyond 64 bits): such an item goes
+      // to libjq below, which also gives the error message for text that is not JSON.
+    }
+    Status bad;
+    {
+      // RapidJSON straight into libjq values (jq::ParseInputs), the libjq engine's fast path.
+      input.reset();
+      bool array = false;
+      Status parsed = jq::ParseInputs(texts[i], [&](jq::Input in, int, long element) -> Status {
+        if (element >= 0) array = true;
+        if (!input) input.emplace(std::move(in));
+        return Status::Ok();
+      });
+      if (!parsed.ok()) {
+        bad = parsed;
+      } else if (array || !input) {
+        bad = InvalidArgument("items must be JSON objects, got an array");
+      } else if (input->type() == json::Type::kObject) {
+        return ItemRef{nullptr, &*input};
+      } else {
+        bad = InvalidArgument(std::string("items must be JSON objects, got a ") +
+                              json::TypeName(input->type()));
+      }
+    }
+    if (failure) *failure = TextFailure{i, bad};
+    return bad;
+  });
+}
+
+MapResult Mapper::MapItems(std::string_view kind, size_t count, const json::Value* items,
+                           RunState* run, const std::function<Result<ItemRef>(size_t)>& item_at) {
   std::vector<size_t> selected;
   for (size_t r : ResourcesFor(kind)) {
     if (!run->abandoned.count(r)) selected.push_back(r);
   }
   std::vector<ResourceOut> outs(selected.size());
-  // Item-major so that each item is a jq::Input once for all resources; the output is
+  // Item-major so that each item is parsed or converted once for all resources; the output is
   // regrouped by resource below.
-  for (size_t i = 0; i < inputs.size() && !selected.empty(); ++i) {
+  size_t mapped = 0;
+  for (; mapped < count; ++mapped) {
+    Result<ItemRef> item = item_at(mapped);
+    if (!item.ok()) break;  // the caller reports it (MapTexts)
     for (size_t s = 0; s < selected.size(); ++s) {
       if (outs[s].batch_error) continue;
-      ResourceMapper(config_.resources[selected[s]], &outs[s])
-          .MapRaw(items ? &items[i] : nullptr, inputs[i], run->next_index + i);
+      ResourceMapper(config_.resources[selected[s]], &outs[s], &parsers_->merged)
+          .MapRaw(items ? &items[mapped] : nullptr, *item, run->next_index + mapped);
     }
   }
-  run->next_index += inputs.size();
+  run->next_index += mapped;
 
   MapResult result;
   for (size_t s = 0; s < selected.size(); ++s) {

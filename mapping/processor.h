@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <span>
@@ -24,6 +25,7 @@
 
 #include "engine/base/json.h"
 #include "engine/base/status.h"
+#include "engine/jq/document.h"
 #include "mapping/config.h"
 
 namespace portolan::mapping {
@@ -99,6 +101,9 @@ struct RunState {
   std::set<size_t> abandoned;  // resources dropped after a batch error (Ocean abandons the kind)
 };
 
+// One raw item as the jq programs see it (processor.cc).
+struct ItemRef;
+
 class Mapper {
  public:
   // Loads and compiles a mapping (see MappingConfig::LoadFile / LoadText for the errors).
@@ -124,10 +129,28 @@ class Mapper {
   // ReadPayloadInputs): no json::Value is built unless itemsToParse needs the parent.
   MapResult Map(std::string_view kind, std::span<const jq::Input> inputs, RunState* run);
 
+  // The streaming path: each text is one raw item, parsed once (simdjson) and read in place by
+  // the native evaluator (jq::Engine), converted for libjq only when a program needs it. Maps
+  // the texts in order until one is not valid JSON or not an object; that one is reported in
+  // `*failure` (its position in `texts` and the error, with line and column inside the text),
+  // and the result holds the items before it.
+  struct TextFailure {
+    size_t position = 0;
+    Status status;
+  };
+  MapResult MapTexts(std::string_view kind, std::span<const std::string_view> texts,
+                     RunState* run, std::optional<TextFailure>* failure);
+
  private:
-  MapResult MapInputs(std::string_view kind, std::span<const jq::Input> inputs,
-                      const json::Value* items, RunState* run);
+  struct Parsers {
+    jq::DocParser items;   // the raw items
+    jq::DocParser merged;  // itemsToParse elements merged into their parent
+  };
+  MapResult MapItems(std::string_view kind, size_t count, const json::Value* items,
+                     RunState* run,
+                     const std::function<Result<ItemRef>(size_t)>& item_at);
   MappingConfig config_;
+  std::unique_ptr<Parsers> parsers_ = std::make_unique<Parsers>();
 };
 
 // Streams items through a Mapper in batches of `batch_size`; `sink` receives each batch's

@@ -6,9 +6,10 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libjq-dev jq                 # jq runtime (libjq 1.6) and the jq CLI used by benchmarks
+  libsimdjson-dev              # payload parser for the native jq evaluator
   rapidjson-dev libyaml-cpp-dev libspdlog-dev libsqlite3-dev libcli11-dev
   libgtest-dev libgmock-dev
-  time bc                      # tools/bench/bench.sh
+  time bc gojq                 # tools/bench/bench.sh (gojq: the second jq CLI compared)
 )
 
 missing=()

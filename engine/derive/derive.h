@@ -53,6 +53,9 @@ struct Options {
   int threads = 0;
   // Entities of one blueprint below which a full pass stays on the calling thread.
   size_t parallel_threshold = 20000;
+  // Calculations in the native jq subset run natively (results identical to libjq's, see
+  // internal/calc_expr.h); false runs every calculation on libjq.
+  bool native_calculations = true;
 };
 
 class Engine {

@@ -9,17 +9,6 @@
 
 namespace portolan::jq {
 
-
-// Wraps a jv (taking ownership) into an Input.
-class InputBuilder {
- public:
-  static Input Wrap(jv v) {
-    Input in;
-    in.impl_ = std::make_unique<Input::Impl>(v);
-    return in;
-  }
-};
-
 namespace {
 
 constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag |

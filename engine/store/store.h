@@ -105,6 +105,10 @@ class Store {
   Result<std::vector<EntityKey>> Delete(std::string_view blueprint, std::string_view identifier,
                                         bool delete_dependents);
   // Engine-owned: replaces the derived values of an entity (not a user change: updatedAt stays).
+  // `entity` must be this store's own (from Find, List, ForEach or Referrers), not a copy: it is
+  // written through without a lookup, so that a full recompute can call this once per entity.
+  // In a transaction only the previous derived values are kept for rollback (unless the entity
+  // itself was written in it), not a copy of the entity.
   void SetDerived(const Entity& entity, json::Value derived);
 
   // Entities whose datasource equals `datasource`.

@@ -25,10 +25,10 @@ std::vector<std::string> Cases() {
   return out;
 }
 
-class GoldenTest : public DeriveTest, public ::testing::WithParamInterface<std::string> {
+class GoldenTest : public DeriveTest, public ::testing::WithParamInterface<std::tuple<std::string, bool>> {
  protected:
   fs::path Dir() const {
-    return fs::path(PORTOLAN_SOURCE_DIR) / "tests/golden/derive" / GetParam();
+    return fs::path(PORTOLAN_SOURCE_DIR) / "tests/golden/derive" / std::get<0>(GetParam());
   }
   json::Value File(const char* name) {
     auto v = json::ParseFile((Dir() / name).string());
@@ -57,6 +57,7 @@ class GoldenTest : public DeriveTest, public ::testing::WithParamInterface<std::
 
 TEST_P(GoldenTest, Case) {
   Options options;
+  options.native_calculations = std::get<1>(GetParam());
   if (fs::exists(Dir() / "options.json")) {
     json::Value o = File("options.json");
     options.span_end_now = o.Get("span_end_now").is_bool() && o.Get("span_end_now").as_bool();
@@ -112,10 +113,12 @@ TEST_P(GoldenTest, Case) {
   Check(expected, "full");
 }
 
-INSTANTIATE_TEST_SUITE_P(Derive, GoldenTest, ::testing::ValuesIn(Cases()),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           return info.param;
-                         });
+// Every case with calculations evaluated natively where possible, and on libjq only.
+INSTANTIATE_TEST_SUITE_P(
+    Derive, GoldenTest, ::testing::Combine(::testing::ValuesIn(Cases()), ::testing::Bool()),
+    [](const ::testing::TestParamInfo<std::tuple<std::string, bool>>& info) {
+      return std::get<0>(info.param) + (std::get<1>(info.param) ? "_native" : "_libjq");
+    });
 
 }  // namespace
 }  // namespace portolan::derive::testing

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "engine/base/json.h"
@@ -115,12 +117,19 @@ bool MatchesRecords(const json::Value& expected, const json::Value& actual) {
   return true;
 }
 
-class MappingGoldenTest : public testing::TestWithParam<std::string> {};
+// Every case runs on each jq engine: libjq alone, and the native evaluator (with its libjq
+// fallback) both on json::Value items and on item texts, the path `portolan map` takes.
+enum class Path { kLibjq, kNative, kNativeTexts };
+
+class MappingGoldenTest : public testing::TestWithParam<std::tuple<std::string, Path>> {};
 
 TEST_P(MappingGoldenTest, Matches) {
-  const fs::path dir = GoldenRoot() / GetParam();
+  const auto& [name, path] = GetParam();
+  const fs::path dir = GoldenRoot() / name;
   const fs::path error_file = dir / "expected_error.txt";
-  auto mapper = Mapper::Load((dir / "mapping.yaml").string());
+  LoadOptions load_options;
+  load_options.engine = path == Path::kLibjq ? jq::Engine::kLibjq : jq::Engine::kAuto;
+  auto mapper = Mapper::Load((dir / "mapping.yaml").string(), load_options);
 
   if (fs::exists(error_file)) {
     auto want = json::ReadFile(error_file.string());
@@ -155,7 +164,20 @@ TEST_P(MappingGoldenTest, Matches) {
   ASSERT_TRUE(items.ok()) << items.status().message();
 
   MapResult result;
-  if (batch_size > 0) {
+  if (path == Path::kNativeTexts) {
+    // Batches of item texts, as the streaming reader hands them over.
+    const size_t n = batch_size > 0 ? batch_size : items->size() + 1;
+    std::vector<std::string> texts;
+    for (const auto& item : *items) texts.push_back(json::Write(item));
+    RunState run;
+    for (size_t start = 0; start < texts.size(); start += n) {
+      std::vector<std::string_view> views(texts.begin() + start,
+                                          texts.begin() + std::min(texts.size(), start + n));
+      std::optional<Mapper::TextFailure> failure;
+      result.Merge(mapper->MapTexts(kind, views, &run, &failure));
+      ASSERT_FALSE(failure) << failure->status.message();
+    }
+  } else if (batch_size > 0) {
     MapStream stream(
         &*mapper, kind,
         [&](MapResult batch) {
@@ -214,19 +236,25 @@ TEST_P(MappingGoldenTest, Matches) {
   ok = ok && (!expected.Has("filtered") || expected.Get("filtered") == actual.Get("filtered"));
   ok = ok && MatchesRecords(expected.Get("warnings"), warnings);
   ok = ok && MatchesRecords(expected.Get("config_warnings"), config_warnings);
-  EXPECT_TRUE(ok) << "case " << GetParam() << " (- expected, + actual; errors, warnings and "
+  EXPECT_TRUE(ok) << "case " << name << " (- expected, + actual; errors, warnings and "
                   << "config_warnings match by key subset and message substring):\n"
                   << Diff(Pretty(expected), Pretty(actual));
 }
 
-INSTANTIATE_TEST_SUITE_P(Golden, MappingGoldenTest, testing::ValuesIn(Cases()),
-                         [](const testing::TestParamInfo<std::string>& info) {
-                           std::string name = info.param;
-                           for (char& c : name) {
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           }
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Golden, MappingGoldenTest,
+    testing::Combine(testing::ValuesIn(Cases()),
+                     testing::Values(Path::kLibjq, Path::kNative, Path::kNativeTexts)),
+    [](const testing::TestParamInfo<std::tuple<std::string, Path>>& info) {
+      std::string name = std::get<0>(info.param);
+      for (char& c : name) {
+        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+      }
+      const Path path = std::get<1>(info.param);
+      return name + (path == Path::kLibjq    ? "_libjq"
+                     : path == Path::kNative ? "_native"
+                                             : "_native_texts");
+    });
 
 }  // namespace
 }  // namespace portolan::mapping

@@ -277,6 +277,72 @@ TEST_F(StoreTest, PersistsAcrossReopenAndRollbackNeverReachesDisk) {
   std::filesystem::remove_all(dir);
 }
 
+// SetDerived keeps only the previous derived values for rollback; a later write of the same
+// entity (upsert, delete) in the transaction must still roll back to the entity as it was.
+TEST_F(StoreTest, RollbackRestoresDerivedValuesAcrossLaterWrites) {
+  for (const char* id : {"a", "b", "c"}) {
+    ASSERT_TRUE(Upsert("service", std::string(R"({"identifier": ")") + id +
+                                      R"(", "properties": {"lang": "go"}})")
+                    .ok());
+  }
+  ASSERT_TRUE(store_->Begin().ok());
+  store_->SetDerived(*store_->Find("service", "a"), *json::Parse(R"({"x": 1})"));
+  store_->SetDerived(*store_->Find("service", "b"), *json::Parse(R"({"x": 2})"));
+  store_->SetDerived(*store_->Find("service", "c"), *json::Parse(R"({"x": 3})"));
+  store_->TakeChanges();
+  // a: upserted after its derived values changed, then changed again.
+  ASSERT_TRUE(store_->Upsert("service", *json::Parse(R"({"identifier": "a",
+      "properties": {"lang": "cpp"}})"), {}).ok());
+  store_->SetDerived(*store_->Find("service", "a"), *json::Parse(R"({"x": 10})"));
+  // b: deleted. d: created, given values, deleted, created again.
+  ASSERT_TRUE(store_->Delete("service", "b", false).ok());
+  ASSERT_TRUE(store_->Upsert("service", *json::Parse(R"({"identifier": "d",
+      "properties": {"lang": "go"}})"), {}).ok());
+  store_->SetDerived(*store_->Find("service", "d"), *json::Parse(R"({"x": 4})"));
+  ASSERT_TRUE(store_->Delete("service", "d", false).ok());
+  ASSERT_TRUE(store_->Upsert("service", *json::Parse(R"({"identifier": "d",
+      "properties": {"lang": "go"}})"), {}).ok());
+  // The changes' before-images are the entities as the engine left them (as before).
+  auto changes = store_->TakeChanges();
+  ASSERT_EQ(changes.size(), 3u);
+  EXPECT_EQ(changes[0].key.identifier, "a");
+  EXPECT_EQ(json::Write(changes[0].before->derived), R"({"x":1})");
+  EXPECT_EQ(changes[1].key.identifier, "b");
+  EXPECT_EQ(json::Write(changes[1].before->derived), R"({"x":2})");
+  store_->Rollback();
+  for (const char* id : {"a", "b", "c"}) {
+    const Entity* e = store_->Find("service", id);
+    ASSERT_NE(e, nullptr) << id;
+    EXPECT_EQ(json::Write(e->derived), "{}") << id;
+    EXPECT_EQ(e->properties.Get("lang").as_string(), "go") << id;
+  }
+  EXPECT_EQ(store_->Find("service", "d"), nullptr);
+  EXPECT_EQ(store_->Referrers("service", "a").size(), 0u);
+}
+
+TEST_F(StoreTest, DerivedValuesPersistAtCommitOnly) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("portolan-store-derived-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  Reopen(dir.string());
+  ASSERT_TRUE(Upsert("service", R"({"identifier": "a", "properties": {"lang": "go"}})").ok());
+  ASSERT_TRUE(Upsert("service", R"({"identifier": "b", "properties": {"lang": "go"}})").ok());
+  ASSERT_TRUE(store_->Begin().ok());
+  store_->SetDerived(*store_->Find("service", "a"), *json::Parse(R"({"x": 1})"));
+  ASSERT_TRUE(store_->Commit().ok());
+  ASSERT_TRUE(store_->Begin().ok());
+  store_->SetDerived(*store_->Find("service", "a"), *json::Parse(R"({"x": 2})"));
+  store_->SetDerived(*store_->Find("service", "b"), *json::Parse(R"({"x": 3})"));
+  store_->Rollback();
+  EXPECT_EQ(json::Write(store_->Find("service", "a")->derived), R"({"x":1})");
+  EXPECT_EQ(json::Write(store_->Find("service", "b")->derived), "{}");
+  Reopen(dir.string());
+  EXPECT_EQ(json::Write(store_->Find("service", "a")->derived), R"({"x":1})");
+  EXPECT_EQ(json::Write(store_->Find("service", "b")->derived), "{}");
+  store_.reset();
+  std::filesystem::remove_all(dir);
+}
+
 TEST_F(StoreTest, ChangesCarryBeforeImages) {
   ASSERT_TRUE(Upsert("service", R"({"identifier": "a", "properties": {"lang": "go"}})").ok());
   store_->TakeChanges();

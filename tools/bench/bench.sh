@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks behind docs/benchmarks.md. Builds Release, generates the data sets in a scratch
 # directory (default build/bench), and prints the figures.
-#   tools/bench/bench.sh [PRS=100000]
+#   tools/bench/bench.sh [PRS=100000]     (BENCH_BIG=0 skips the 1 GB streaming run)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 prs=${1:-100000}
@@ -19,12 +19,35 @@ mb=$(( $(stat -c %s "$out/prs.jsonl") / 1000000 ))
 cat > "$out/prog.jq" <<'JQ'
 if (.base.ref == "main" and .state == "closed" and .merged_at != null) then {identifier: (.head.repo.name + "-deploy-" + (.number | tostring)), title: ("Deploy: " + .title), blueprint: "deployment", properties: {environment: "Production", deploymentStatus: "Success", createdAt: .merged_at}, relations: {service: .head.repo.name, pullRequest: (.head.repo.name + (.id|tostring))}} else empty end
 JQ
-read -r p_s p_kb < <(secs "$bin/portolan" -q map -m blueprints/dora/mappings/github-pr-deployments.yaml "$out/prs.jsonl")
-read -r j_s j_kb < <(secs jq -c -f "$out/prog.jq" "$out/prs.jsonl")
-printf "portolan map  %6.2f s  %8.0f payloads/s  %5.0f MB/s  peak %4d MB\n" "$p_s" \
-  "$(echo "$prs / $p_s" | bc -l)" "$(echo "$mb / $p_s" | bc -l)" $((p_kb / 1024))
-printf "jq 1.6 CLI    %6.2f s  %8.0f payloads/s  %5.0f MB/s  peak %4d MB\n" "$j_s" \
-  "$(echo "$prs / $j_s" | bc -l)" "$(echo "$mb / $j_s" | bc -l)" $((j_kb / 1024))
+row() {  # label count MB seconds peak-KB
+  printf "%-34s %6.2f s  %8.0f payloads/s  %5.0f MB/s  peak %5d MB\n" "$1" "$4" \
+    "$(echo "$2 / $4" | bc -l)" "$(echo "$3 / $4" | bc -l)" $(($5 / 1024))
+}
+pmap() { secs "$bin/portolan" -q map "$@"; }
+m=blueprints/dora/mappings/github-pr-deployments.yaml
+read -r s kb < <(pmap -m $m --engine native -j 1 "$out/prs.jsonl"); row "portolan map, native, 1 thread" "$prs" "$mb" "$s" "$kb"
+read -r s kb < <(pmap -m $m --engine native -j 2 "$out/prs.jsonl"); row "portolan map, native, 2 threads" "$prs" "$mb" "$s" "$kb"
+read -r s kb < <(pmap -m $m --engine libjq -j 1 "$out/prs.jsonl"); row "portolan map, libjq, 1 thread" "$prs" "$mb" "$s" "$kb"
+read -r s kb < <(pmap -m $m --engine libjq -j 2 "$out/prs.jsonl"); row "portolan map, libjq, 2 threads" "$prs" "$mb" "$s" "$kb"
+read -r s kb < <(secs jq -c -f "$out/prog.jq" "$out/prs.jsonl"); row "jq 1.6 CLI, one program" "$prs" "$mb" "$s" "$kb"
+if command -v gojq >/dev/null; then
+  read -r s kb < <(secs gojq -c -f "$out/prog.jq" "$out/prs.jsonl"); row "gojq CLI, one program" "$prs" "$mb" "$s" "$kb"
+fi
+# The same output, whatever the engine and thread count.
+a=$("$bin/portolan" -q map -m $m --engine native -j 2 "$out/prs.jsonl" | md5sum)
+b=$("$bin/portolan" -q map -m $m --engine libjq -j 1 "$out/prs.jsonl" | md5sum)
+[ "$a" = "$b" ] && echo "outputs identical (native 2 threads vs libjq 1 thread)" || echo "OUTPUTS DIFFER"
+
+echo "== map: a mapping outside the native subset (every program falls back to libjq)"
+read -r s kb < <(pmap -m tools/bench/libjq-only-mapping.yaml --engine auto -j 1 "$out/prs.jsonl"); row "portolan map, auto, 1 thread" "$prs" "$mb" "$s" "$kb"
+read -r s kb < <(pmap -m tools/bench/libjq-only-mapping.yaml --engine libjq -j 1 "$out/prs.jsonl"); row "portolan map, libjq, 1 thread" "$prs" "$mb" "$s" "$kb"
+
+if [ "${BENCH_BIG:-1}" = 1 ]; then
+  echo "== map: streaming a 1 GB payload file"
+  [ -s "$out/prs-1gb.jsonl" ] || "$bin/gen_github_prs" --count 200000 --format jsonl > "$out/prs-1gb.jsonl"
+  big_mb=$(( $(stat -c %s "$out/prs-1gb.jsonl") / 1000000 ))
+  read -r s kb < <(pmap -m $m --engine auto "$out/prs-1gb.jsonl"); row "portolan map, auto, default threads" 200000 "$big_mb" "$s" "$kb"
+fi
 
 echo "== get: 10 blueprints, 100k entities"
 ws="$out/catalog-ws"

@@ -286,8 +286,8 @@ Status RunDora(const GlobalOptions& g, const DoraArgs& a) {
       "$title", "deploy_freq_tier", "deployment_frequency_per_service", "lead_time_tier",
       "lead_time_for_changes", "cfr_tier", "mttr_tier"};
 
-  auto rows = [&](const model::Blueprint& bp, const std::vector<std::string>& cols,
-                  const std::string& group_by, const std::string& sort_by) {
+  auto rows = [&](const model::Blueprint& bp, const std::string& group_by,
+                  const std::string& sort_by) {
     auto list = ws->store().List(bp.identifier);
     std::stable_sort(list.begin(), list.end(), [&](const store::Entity* x, const store::Entity* y) {
       if (!group_by.empty()) {
@@ -298,10 +298,10 @@ Status RunDora(const GlobalOptions& g, const DoraArgs& a) {
     });
     return list;
   };
-  auto svc_list = rows(*svc, svc_cols, "team", "deployment_frequency");
+  auto svc_list = rows(*svc, "team", "deployment_frequency");
   std::vector<const store::Entity*> team_list;
   if (team && team->FindCalculation("deployment_frequency_per_service")) {
-    team_list = rows(*team, team_cols, "", "deployment_frequency_per_service");
+    team_list = rows(*team, "", "deployment_frequency_per_service");
   }
 
   if (f != Format::kTable) {

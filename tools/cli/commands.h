@@ -51,7 +51,8 @@ struct MapArgs {
   std::string kind;                   // "" = every resource
   std::vector<std::string> payloads;  // files, "-" for stdin
   std::string items_path;             // "items" for {"items": [...]}
-  std::string engine;                 // reserved: evaluation engine
+  std::string engine = "auto";        // jq engine: auto, native or libjq (engine/jq/expr.h)
+  int threads = 0;                    // mapping threads; 0 = one per core (at most 2)
 };
 Status RunMap(const GlobalOptions& g, const MapArgs& a);
 // `ingest` upserts only; `sync` is a full resync of the kind (deletes what it no longer produces,

@@ -30,6 +30,16 @@ int main(int argc, char** argv) {
 
   // map
   MapArgs map_args;
+  auto add_engine_options = [](CLI::App* c, MapArgs* a) {
+    c->add_option("--engine", a->engine,
+                  "jq engine: auto (native evaluator where the program allows, libjq otherwise), "
+                  "native (fail on a program outside the native subset) or libjq")
+        ->check(CLI::IsMember({"auto", "native", "libjq"}));
+    c->add_option("--threads,-j", a->threads,
+                  "Mapping threads (default: one per core, at most 2); output stays in input "
+                  "order")
+        ->check(CLI::Range(0, 64));
+  };
   auto* map = app.add_subcommand(
       "map", "Dry run: map payloads with an Ocean mapping and print the entities, errors and "
              "misconfigured fields as JSON (no workspace needed)");
@@ -37,10 +47,10 @@ int main(int argc, char** argv) {
   map->add_option("--kind,-k", map_args.kind, "Resource kind (default: every resource)");
   map->add_option("--items-path", map_args.items_path,
                   "Dotted key of the item array inside a payload object (e.g. items)");
-  map->add_option("--engine", map_args.engine, "Evaluation engine (libjq)");
   map->add_option("payloads", map_args.payloads,
                   "Payload files: a JSON array, an object, or JSON Lines; - for stdin")
       ->required();
+  add_engine_options(map, &map_args);
   map->callback([&] { run(RunMap(g, map_args)); });
 
   // ingest / sync
@@ -52,6 +62,7 @@ int main(int argc, char** argv) {
     c->add_option("--items-path", ingest_args.items_path,
                   "Dotted key of the item array inside a payload object (e.g. items)");
     c->add_option("payloads", ingest_args.payloads, "Payload files; - for stdin")->required();
+    add_engine_options(c, &ingest_args);
     c->callback([&, full] { run(RunIngest(g, ingest_args, full)); });
   };
   add_ingest("ingest", "Map payloads and upsert the entities (one transaction)", false);

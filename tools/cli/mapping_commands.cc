@@ -8,8 +8,13 @@
 #include <iostream>
 #include <map>
 #include <set>
+#include <thread>
+#include <algorithm>
 
+#include "engine/base/pipeline.h"
+#include "engine/jq/expr.h"
 #include "mapping/payload.h"
+#include "mapping/payload_stream.h"
 #include "mapping/processor.h"
 #include "mapping/sync.h"
 #include "tools/cli/commands.h"
@@ -68,20 +73,123 @@ Status CheckKind(const mapping::Mapper& m, const std::string& kind) {
   return Status::Ok();
 }
 
-// Maps every payload item; `on_batch` receives each batch result.
+// Loads the mapping with the requested jq engine.
+Result<mapping::Mapper> LoadMapper(const MapArgs& a) {
+  mapping::LoadOptions options;
+  PORTOLAN_ASSIGN_OR_RETURN(options.engine, jq::ParseEngine(a.engine));
+  return mapping::Mapper::Load(a.mapping, options);
+}
+
+// Mapping threads: as asked, else one per core (at most 4) for inputs large enough to repay a
+// compile of the mapping per thread, one otherwise.
+size_t MappingThreads(const MapArgs& a) {
+  if (a.threads > 0) return static_cast<size_t>(a.threads);
+  uintmax_t bytes = 0;
+  for (const auto& p : a.payloads) {
+    std::error_code ec;
+    uintmax_t size = p == "-" ? 0 : std::filesystem::file_size(p, ec);
+    bytes += p == "-" || ec ? (64u << 20) : size;
+  }
+  if (bytes < (16u << 20)) return 1;
+  return std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
+}
+
+// One batch of item texts, mapped on a worker.
+struct MappedBatch {
+  mapping::ItemBatch batch;  // kept for a re-map (below) and for error locations
+  mapping::MapResult result;
+  Status status;  // an item that is not valid JSON or not an object ends the run here
+};
+
+// Maps every payload item; `on_batch` receives each batch result, in input order.
+//
+// Payloads are streamed (mapping/payload_stream.h) in batches of item texts, which worker
+// threads map with their own copy of the mapper; results are consumed in order. Ocean's batch
+// rule (a batch error abandons the resource for the rest of the run) is sequential: a batch
+// mapped in parallel after such an error is mapped again here with the run's state.
 Status MapPayloads(mapping::Mapper* mapper, const MapArgs& a, bool quiet,
                    const std::function<Status(mapping::MapResult)>& on_batch) {
   Progress progress(!quiet);
   size_t items = 0;
-  mapping::MapStream stream(mapper, a.kind, on_batch);
   mapping::PayloadOptions po;
   po.items_path = a.items_path;
-  Status s = mapping::ReadPayloadInputs(a.payloads, po,
-                                        [&](jq::Input item, const mapping::ItemSource&) {
-                                          progress.Tick(++items);
-                                          return stream.Add(std::move(item));
-                                        });
-  if (s.ok()) s = stream.Finish();
+  if (!mapping::CanStream(po)) {
+    // --items-path: the files are parsed whole to find the path.
+    mapping::MapStream stream(mapper, a.kind, on_batch);
+    Status s = mapper->config().options().engine == jq::Engine::kLibjq
+                   ? mapping::ReadPayloadInputs(a.payloads, po,
+                                                [&](jq::Input item, const mapping::ItemSource&) {
+                                                  progress.Tick(++items);
+                                                  return stream.Add(std::move(item));
+                                                })
+                   : mapping::ReadPayloads(a.payloads, po,
+                                           [&](json::Value item, const mapping::ItemSource&) {
+                                             progress.Tick(++items);
+                                             return stream.Add(std::move(item));
+                                           });
+    if (s.ok()) s = stream.Finish();
+    progress.Done();
+    return s;
+  }
+
+  const size_t threads = MappingThreads(a);
+  std::vector<std::unique_ptr<mapping::Mapper>> clones;
+  std::vector<mapping::Mapper*> states;
+  if (threads == 1) {
+    states.push_back(mapper);
+  } else {
+    for (size_t i = 0; i < threads; ++i) {
+      PORTOLAN_ASSIGN_OR_RETURN(mapping::Mapper clone, mapper->Clone());
+      clones.push_back(std::make_unique<mapping::Mapper>(std::move(clone)));
+      states.push_back(clones.back().get());
+    }
+  }
+  const std::string kind = a.kind;
+  auto map_batch = [&kind](mapping::Mapper* m, mapping::ItemBatch batch,
+                           mapping::RunState* run) -> MappedBatch {
+    std::vector<std::string_view> texts;
+    texts.reserve(batch.items.size());
+    for (const auto& item : batch.items) texts.push_back(item.text);
+    MappedBatch out;
+    std::optional<mapping::Mapper::TextFailure> failure;
+    out.result = m->MapTexts(kind, texts, run, &failure);
+    if (failure) out.status = mapping::ItemParseError(batch.items[failure->position], failure->status);
+    out.batch = std::move(batch);
+    return out;
+  };
+
+  mapping::RunState run;  // the sequential run: which resources a batch error abandoned
+  OrderedPipeline<mapping::ItemBatch, MappedBatch, mapping::Mapper*> pipeline(
+      states,
+      [&](mapping::Mapper*& m, mapping::ItemBatch batch) -> Result<MappedBatch> {
+        mapping::RunState local;
+        local.next_index = batch.first_index;
+        return map_batch(m, std::move(batch), &local);
+      },
+      [&](MappedBatch mapped) -> Status {
+        if (!run.abandoned.empty()) {
+          // Only here can `mapper` be used: with one thread it is the worker, and this runs
+          // inline between its batches.
+          run.next_index = mapped.batch.first_index;
+          mapped = map_batch(mapper, std::move(mapped.batch), &run);
+        } else {
+          for (const auto& e : mapped.result.errors) {
+            if (e.scope == mapping::ItemError::Scope::kBatch) run.abandoned.insert(e.resource);
+          }
+        }
+        items += mapped.batch.items.size();
+        progress.Tick(items);
+        PORTOLAN_RETURN_IF_ERROR(on_batch(std::move(mapped.result)));
+        return mapped.status;
+      });
+  mapping::StreamOptions so;
+  so.batch_size = mapping::MapStream::kDefaultBatchSize;
+  Status s = mapping::StreamPayloads(a.payloads, so, [&](mapping::ItemBatch batch) {
+    return pipeline.Submit(std::move(batch));
+  });
+  // An error of the pipeline belongs to an earlier item than one the reader found.
+  Status finished = pipeline.Finish();
+  if (!finished.ok()) s = finished;
   progress.Done();
   return s;
 }
@@ -89,10 +197,7 @@ Status MapPayloads(mapping::Mapper* mapper, const MapArgs& a, bool quiet,
 }  // namespace
 
 Status RunMap(const GlobalOptions& g, const MapArgs& a) {
-  if (!a.engine.empty() && a.engine != "libjq") {
-    return InvalidArgument("--engine: \"" + a.engine + "\" is not available (libjq)");
-  }
-  PORTOLAN_ASSIGN_OR_RETURN(mapping::Mapper mapper, mapping::Mapper::Load(a.mapping));
+  PORTOLAN_ASSIGN_OR_RETURN(mapping::Mapper mapper, LoadMapper(a));
   PORTOLAN_RETURN_IF_ERROR(CheckKind(mapper, a.kind));
   for (const auto& w : mapper.config().warnings) std::cerr << "warning: " << w << "\n";
   std::vector<std::string> problems = CompileProblems(mapper);
@@ -141,7 +246,7 @@ Status RunMap(const GlobalOptions& g, const MapArgs& a) {
 
 Status RunIngest(const GlobalOptions& g, const MapArgs& a, bool full_resync) {
   const char* verb = full_resync ? "sync" : "ingest";
-  PORTOLAN_ASSIGN_OR_RETURN(mapping::Mapper mapper, mapping::Mapper::Load(a.mapping));
+  PORTOLAN_ASSIGN_OR_RETURN(mapping::Mapper mapper, LoadMapper(a));
   PORTOLAN_RETURN_IF_ERROR(CheckKind(mapper, a.kind));
   for (const auto& w : mapper.config().warnings) std::cerr << "warning: " << w << "\n";
   // A write must not silently null a field because of a typo in jq: refuse up front.
