@@ -460,6 +460,7 @@ class ConfigLoader {
       }
     }
     for (auto& r : config_.resources) CompileResource(&r);
+    CompilePending();
     return Status::Ok();
   }
 
@@ -498,30 +499,43 @@ class ConfigLoader {
     return Status::Ok();
   }
 
+  // Collects the expression; CompilePending compiles every distinct text once.
   void Compile(JqExpr* e) {
     if (e->is_null) {
       e->compile_error = "null is not a jq program";
       return;
     }
-    if (auto it = programs_.find(e->text); it != programs_.end()) {
-      e->program = it->second;
-      return;
-    }
-    if (auto it = errors_.find(e->text); it != errors_.end()) {
-      e->compile_error = it->second;
-      return;
+    pending_.push_back(e);
+  }
+
+  // All programs at once: those in the native subset cost one libjq compile together
+  // (jq::Expr::CompileAll).
+  void CompilePending() {
+    std::map<std::string_view, size_t> index;  // text -> position in `texts`
+    std::vector<std::string> texts;
+    for (JqExpr* e : pending_) {
+      if (index.emplace(e->text, texts.size()).second) texts.push_back(e->text);
     }
     jq::CompileOptions opts;
     opts.allow_env = config_.options_.allow_env;
-    auto compiled = jq::Expr::Compile(e->text, opts, config_.options_.engine);
-    if (!compiled.ok()) {
-      e->compile_error = compiled.status().message();
-      errors_.emplace(e->text, e->compile_error);
-      return;
+    std::vector<Result<std::unique_ptr<jq::Expr>>> compiled =
+        jq::Expr::CompileAll(texts, opts, config_.options_.engine);
+    std::vector<jq::Expr*> programs(texts.size(), nullptr);
+    std::vector<std::string> errors(texts.size());
+    for (size_t i = 0; i < compiled.size(); ++i) {
+      if (!compiled[i].ok()) {
+        errors[i] = compiled[i].status().message();
+        continue;
+      }
+      programs[i] = compiled[i]->get();
+      config_.programs_.push_back(std::move(*compiled[i]));
     }
-    e->program = compiled->get();
-    programs_.emplace(e->text, e->program);
-    config_.programs_.push_back(std::move(*compiled));
+    for (JqExpr* e : pending_) {
+      const size_t i = index.at(e->text);
+      e->program = programs[i];
+      if (!programs[i]) e->compile_error = errors[i];
+    }
+    pending_.clear();
   }
 
   void CompileTree(FieldNode* node) {
@@ -547,8 +561,7 @@ class ConfigLoader {
 
   std::string name_;
   MappingConfig config_;
-  std::map<std::string, jq::Expr*, std::less<>> programs_;
-  std::map<std::string, std::string, std::less<>> errors_;
+  std::vector<JqExpr*> pending_;  // in load order; compiled by CompilePending
 };
 
 bool MappingConfig::any_native() const {

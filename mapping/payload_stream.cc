@@ -402,7 +402,7 @@ class Splitter {
     if (tail > 0) std::memcpy(next->data(), cur_->data() + keep, tail);
     if (cur_) Release(std::move(cur_));
     cur_ = std::move(next);
-    cap_ = cur_->size();
+    cap_ = cur_->size() - kItemPadding;  // nothing is read into the padding
     len_ = tail;
     scan_ -= keep;
     buf_off_ += static_cast<int64_t>(keep);
@@ -412,7 +412,7 @@ class Splitter {
   std::shared_ptr<std::string> Acquire(size_t want) {
     size_t best = pool_.size();
     for (size_t i = 0; i < pool_.size(); ++i) {
-      if (pool_[i].use_count() == 1 && pool_[i]->size() >= want &&
+      if (pool_[i].use_count() == 1 && pool_[i]->size() >= want + kItemPadding &&
           (best == pool_.size() || pool_[i]->size() < pool_[best]->size())) {
         best = i;
       }
@@ -426,7 +426,7 @@ class Splitter {
       return b;
     }
     auto b = std::make_shared<std::string>();
-    b->resize(want);
+    b->resize(want + kItemPadding);
     return b;
   }
 

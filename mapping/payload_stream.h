@@ -55,9 +55,14 @@ struct StreamOptions {
   size_t chunk_bytes = 8u << 20;
 };
 
+// Every item's text is followed, inside its buffer, by at least this many readable bytes (of
+// any value): what a parser that reads past the end in SIMD blocks needs (simdjson; see
+// jq::DocParser::ParsePadded) to parse the text in place.
+inline constexpr size_t kItemPadding = 64;
+
 // One item: the text of a JSON object (from its '{' to its matching '}', nothing around it).
 struct ItemText {
-  std::string_view text;  // points into one of the batch's buffers
+  std::string_view text;  // points into one of the batch's buffers; kItemPadding bytes follow
   // file as given ("-" for stdin); line where the item's first byte is (1-based); position =
   // index of the item within its file (0-based), as ReadPayloads counts.
   ItemSource source;

@@ -334,7 +334,7 @@ class Lexer {
     std::vector<Open> stack;
     auto top = [&]() -> Open* { return stack.empty() ? nullptr : &stack.back(); };
     auto wrap = [&](size_t first, size_t last) {
-      toks[first].before.insert(0, "(");
+      toks[first].before.insert(toks[first].before.begin(), '(');
       toks[last].after.push_back(')');
     };
 

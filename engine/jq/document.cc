@@ -138,6 +138,8 @@ struct DocParser::Impl {
 DocParser::DocParser() : impl_(std::make_unique<Impl>()), doc_(new Document()) {}
 DocParser::~DocParser() = default;
 
+static_assert(DocParser::kPadding >= simdjson::SIMDJSON_PADDING);
+
 Result<const Document*> DocParser::Parse(std::string_view text) {
   const size_t need = text.size() + simdjson::SIMDJSON_PADDING;
   if (need > impl_->capacity) {
@@ -146,8 +148,13 @@ Result<const Document*> DocParser::Parse(std::string_view text) {
   }
   std::memcpy(impl_->buffer.get(), text.data(), text.size());
   std::memset(impl_->buffer.get() + text.size(), 0, simdjson::SIMDJSON_PADDING);
+  return ParsePadded(std::string_view(impl_->buffer.get(), text.size()));
+}
+
+Result<const Document*> DocParser::ParsePadded(std::string_view text) {
   doc_->impl_->input.reset();
-  auto parsed = impl_->parser.parse(impl_->buffer.get(), text.size(), /*realloc_if_needed=*/false);
+  // simdjson: the padding must be allocated; its contents do not matter.
+  auto parsed = impl_->parser.parse(text.data(), text.size(), /*realloc_if_needed=*/false);
   if (parsed.error() != simdjson::SUCCESS) {
     // RapidJSON names the line and column; simdjson only the kind of error.
     Result<json::Value> check = json::Parse(text);

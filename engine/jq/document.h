@@ -50,6 +50,11 @@ class DocParser {
   // parser's padded buffer, so it need not outlive the call. Numbers become doubles, as in jq.
   // Errors (kInvalidArgument) read like json::Parse: "line 3, column 7: <message>".
   Result<const Document*> Parse(std::string_view text);
+  // The same without the copy: `text` must be followed by at least kPadding readable bytes
+  // (any values), which the parser may read; it is read in place and must outlive the
+  // Document.
+  static constexpr size_t kPadding = 64;
+  Result<const Document*> ParsePadded(std::string_view text);
   // A json::Value as a Document (written, then parsed).
   Result<const Document*> Parse(const json::Value& value);
 

@@ -9,7 +9,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/jq/document.h"
 #include "engine/jq/jq.h"
@@ -36,6 +39,13 @@ class Expr {
                                                const CompileOptions& options = {},
                                                Engine engine = Engine::kAuto);
 
+  // Compile for many programs, in order, at the cost of one libjq compile for all those in
+  // the native subset: libjq only checks that they compile and compiles each one on its first
+  // fallback (programs outside the subset are compiled at once). Errors as Compile's.
+  static std::vector<Result<std::unique_ptr<Expr>>> CompileAll(
+      std::span<const std::string> sources, const CompileOptions& options = {},
+      Engine engine = Engine::kAuto);
+
   // First output, as Program::Evaluate.
   Output Evaluate(const Document& input);
   Output Evaluate(const Input& input) { return program_->Evaluate(input); }
@@ -43,6 +53,7 @@ class Expr {
   bool is_native() const { return native_ != nullptr; }
   Program& program() { return *program_; }
   const std::string& source() const { return program_->source(); }
+  // The same program for another thread (libjq's side compiles there on first use).
   Result<std::unique_ptr<Expr>> Clone() const;
 
   // Evaluations of a native program that went to libjq (errors, runtime cases outside the
@@ -51,6 +62,8 @@ class Expr {
 
  private:
   Expr() = default;
+  static Result<std::unique_ptr<Expr>> Make(std::unique_ptr<Program> program,
+                                            const CompileOptions& options, Engine engine);
   std::unique_ptr<Program> program_;
   std::unique_ptr<native::Program> native_;
   CompileOptions options_;

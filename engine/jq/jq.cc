@@ -186,6 +186,11 @@ bool UsesRegex(const internal::DialectResult& d) {
 // libjq reports each error as "jq: error: <what> at <top-level>, line N:\n<that line>" and ends
 // with "jq: K compile error(s)". Keep "<what> at line N", N counted in the program as written
 // (the prelude line shifts libjq's count by `shift`); the caller appends the whole program.
+std::mutex& CompileMutex() {
+  static std::mutex mu;
+  return mu;
+}
+
 std::string CompileMessage(const std::vector<std::string>& errors, int shift) {
   static constexpr std::string_view kShellHint = " (Unix shell quoting issues?)";
   static constexpr std::string_view kAt = " at <top-level>, line ";
@@ -280,7 +285,7 @@ json::Value Input::ToJson() const {
 Program::Program() : impl_(std::make_unique<Impl>()) {}
 Program::~Program() = default;
 
-Result<std::unique_ptr<Program>> Program::Compile(std::string_view source,
+Result<std::unique_ptr<Program>> Program::Prepare(std::string_view source,
                                                   const CompileOptions& options) {
   std::unique_ptr<Program> program(new Program());
   program->source_ = std::string(source);
@@ -305,32 +310,79 @@ Result<std::unique_ptr<Program>> Program::Compile(std::string_view source,
     if (!prefix.empty()) prefix.push_back(' ');
     prefix += "def env: {}; {} as $ENV |";
   }
-  const int shift = prefix.empty() ? 0 : 1;
+  program->shift_ = prefix.empty() ? 0 : 1;
   program->compiled_ = prefix.empty() ? program->rewritten_ : prefix + "\n" + program->rewritten_;
 
+  // Regex support is initialised here, on the loading thread, not on a worker's first use.
   if (UsesRegex(dialect)) WarmUpRegex();
-
-  Impl& impl = *program->impl_;
-  impl.jq = jq_init();
-  if (impl.jq == nullptr) return Internal("jq_init failed (out of memory)");
-  jq_set_error_cb(impl.jq, CollectError, &impl.errors);
-  jq_set_debug_cb(impl.jq, DropDebug, nullptr);
-  if (!jq_compile(impl.jq, program->compiled_.c_str())) {
-    return InvalidArgument("jq compile error: " + CompileMessage(impl.errors, shift) + ", in `" +
-                           program->source_ + "`" +
-                           (program->rewritten_ != program->source_
-                                ? " (rewritten as `" + program->rewritten_ + "`)"
-                                : ""));
-  }
-  impl.errors.clear();
   return program;
 }
 
-Result<std::unique_ptr<Program>> Program::Clone() const { return Compile(source_, options_); }
+Result<std::unique_ptr<Program>> Program::Compile(std::string_view source,
+                                                  const CompileOptions& options) {
+  PORTOLAN_ASSIGN_OR_RETURN(std::unique_ptr<Program> program, Prepare(source, options));
+  PORTOLAN_RETURN_IF_ERROR(program->EnsureCompiled());
+  return program;
+}
+
+bool Program::is_compiled() const { return impl_->jq != nullptr; }
+
+Status Program::EnsureCompiled() {
+  Impl& impl = *impl_;
+  if (impl.jq != nullptr) return Status::Ok();
+  // Prepared programs may compile on worker threads; one compile at a time, as on the thread
+  // that loads a configuration (libjq 1.6 makes no promise about concurrent compiles).
+  std::lock_guard<std::mutex> lock(CompileMutex());
+  jq_state* jq = jq_init();
+  if (jq == nullptr) return Internal("jq_init failed (out of memory)");
+  impl.errors.clear();
+  jq_set_error_cb(jq, CollectError, &impl.errors);
+  jq_set_debug_cb(jq, DropDebug, nullptr);
+  if (!jq_compile(jq, compiled_.c_str())) {
+    jq_teardown(&jq);
+    return InvalidArgument("jq compile error: " + CompileMessage(impl.errors, shift_) + ", in `" +
+                           source_ + "`" +
+                           (rewritten_ != source_ ? " (rewritten as `" + rewritten_ + "`)" : ""));
+  }
+  impl.errors.clear();
+  impl.jq = jq;
+  return Status::Ok();
+}
+
+bool Program::CompileTogether(std::span<Program* const> programs) {
+  if (programs.empty()) return true;
+  // Each program becomes the body of a definition, on lines of its own so that a comment in
+  // it cannot reach the separators. A program that only compiles alone (one made of
+  // definitions only, say) fails here and is compiled alone by the caller.
+  std::string text;
+  for (size_t i = 0; i < programs.size(); ++i) {
+    text += "def __portolan_check_" + std::to_string(i) + ":\n" + programs[i]->compiled_ + "\n;\n";
+  }
+  text += ".";
+  std::vector<std::string> errors;
+  std::lock_guard<std::mutex> lock(CompileMutex());
+  jq_state* jq = jq_init();
+  if (jq == nullptr) return false;
+  jq_set_error_cb(jq, CollectError, &errors);
+  jq_set_debug_cb(jq, DropDebug, nullptr);
+  const bool ok = jq_compile(jq, text.c_str()) != 0;
+  jq_teardown(&jq);
+  return ok;
+}
+
+Result<std::unique_ptr<Program>> Program::Clone() const { return Prepare(source_, options_); }
 
 Output Program::Evaluate(const Input& input) {
-  jq_state* jq = impl_->jq;
   Output out;
+  if (impl_->jq == nullptr) {  // prepared or cloned: libjq compiles on first use
+    Status compiled = EnsureCompiled();
+    if (!compiled.ok()) {
+      out.kind = Output::Kind::kError;
+      out.error = compiled.message();
+      return out;
+    }
+  }
+  jq_state* jq = impl_->jq;
   jq_start(jq, jv_copy(input.impl().value), 0);
   // Once: later outputs and their errors are never computed. The prelude replaces `halt` and
   // `halt_error`, so the state is never halted (see prelude.cc).

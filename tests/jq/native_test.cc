@@ -20,6 +20,7 @@
 
 #include "engine/base/json.h"
 #include "engine/jq/document.h"
+#include "engine/jq/expr.h"
 #include "engine/jq/jq.h"
 #include "engine/jq/native.h"
 #include "tests/jq/render.h"
@@ -663,6 +664,77 @@ TEST(NativeJqTest, MappingExpressions) {
             << " fell back on a payload zero); not native:";
   for (const auto& f : fallbacks) std::cout << " `" << f << "`";
   std::cout << "\n";
+}
+
+// ---- Expr::CompileAll: one libjq compile for the native programs of a configuration ----------
+
+std::string RenderExpr(Expr& e, std::string_view payload) {
+  DocParser parser;
+  auto doc = parser.Parse(payload);
+  EXPECT_TRUE(doc.ok());
+  return testing::Render(e.Evaluate(**doc));
+}
+
+TEST(NativeJqTest, CompileAllMatchesCompileOneByOne) {
+  const std::vector<std::string> sources = {
+      ".a",                       // native
+      ".b + \"!\"",                // native; libjq only on a fallback
+      "[paths]",                  // outside the subset: compiled at once
+      "1 +",                      // syntax error
+      // Definitions only: with `env` allowed (no lockdown prefix) this compiles alone but not
+      // as the body of a definition, so CompileAll falls back to compiling one by one.
+      "def f: 1;",
+      ".a | ltrimstr(\"x\") # a comment that must not swallow what follows",
+      "$undefined",               // a compile error libjq finds after parsing
+  };
+  const std::string payload = R"({"a": "xy", "b": 3})";
+  for (bool allow_env : {false, true}) {
+    SCOPED_TRACE(allow_env ? "env allowed" : "env locked down");
+    CompileOptions options;
+    options.allow_env = allow_env;
+    auto all = Expr::CompileAll(sources, options);
+    ASSERT_EQ(all.size(), sources.size());
+    for (size_t i = 0; i < sources.size(); ++i) {
+      auto one = Expr::Compile(sources[i], options);
+      ASSERT_EQ(all[i].ok(), one.ok()) << sources[i];
+      if (!one.ok()) {
+        EXPECT_EQ(all[i].status().message(), one.status().message());
+        continue;
+      }
+      EXPECT_EQ((*all[i])->is_native(), (*one)->is_native()) << sources[i];
+      EXPECT_EQ(RenderExpr(**all[i], payload), RenderExpr(**one, payload)) << sources[i];
+    }
+    EXPECT_FALSE(all[3].ok());
+    EXPECT_FALSE(all[6].ok());
+    EXPECT_EQ(all[4].ok(), allow_env);
+  }
+}
+
+TEST(NativeJqTest, CompileAllDefersLibjqToTheFirstFallback) {
+  const std::vector<std::string> sources = {".b + \"!\"", "[paths]"};
+  auto all = Expr::CompileAll(sources);
+  ASSERT_TRUE(all[0].ok() && all[1].ok());
+  Expr& native = **all[0];
+  ASSERT_TRUE(native.is_native());
+  EXPECT_FALSE(native.program().is_compiled());
+  EXPECT_FALSE((*all[1])->is_native());
+  EXPECT_TRUE((*all[1])->program().is_compiled());
+
+  EXPECT_EQ(RenderExpr(native, R"({"b": "x"})"), "\"x!\"");
+  EXPECT_FALSE(native.program().is_compiled());
+  EXPECT_EQ(native.fallbacks(), 0u);
+  // An error: libjq compiles now and gives its message.
+  EXPECT_EQ(RenderExpr(native, R"({"b": 1})"),
+            "<error: number (1) and string (\"!\") cannot be added>");
+  EXPECT_TRUE(native.program().is_compiled());
+  EXPECT_EQ(native.fallbacks(), 1u);
+
+  // A clone compiles on first use too, with the same results.
+  auto clone = native.Clone();
+  ASSERT_TRUE(clone.ok());
+  EXPECT_FALSE((*clone)->program().is_compiled());
+  EXPECT_EQ(RenderExpr(**clone, R"({"b": 1})"),
+            "<error: number (1) and string (\"!\") cannot be added>");
 }
 
 // ---- Timing (not a test of speed: prints ns/eval when PORTOLAN_NATIVE_BENCH is set) ----------

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/base/json.h"
+#include "engine/jq/document.h"
 #include "mapping/payload.h"
 #include "mapping/processor.h"
 
@@ -165,16 +166,24 @@ TEST_P(MappingGoldenTest, Matches) {
 
   MapResult result;
   if (path == Path::kNativeTexts) {
-    // Batches of item texts, as the streaming reader hands them over.
+    // Batches of item texts, as the streaming reader hands them over: in one buffer, each
+    // followed by padding that is not JSON, parsed in place.
     const size_t n = batch_size > 0 ? batch_size : items->size() + 1;
-    std::vector<std::string> texts;
-    for (const auto& item : *items) texts.push_back(json::Write(item));
+    std::string buffer;
+    std::vector<std::pair<size_t, size_t>> spans;
+    for (const auto& item : *items) {
+      const std::string text = json::Write(item);
+      spans.emplace_back(buffer.size(), text.size());
+      buffer += text + std::string(jq::DocParser::kPadding, '}');
+    }
     RunState run;
-    for (size_t start = 0; start < texts.size(); start += n) {
-      std::vector<std::string_view> views(texts.begin() + start,
-                                          texts.begin() + std::min(texts.size(), start + n));
+    for (size_t start = 0; start < spans.size(); start += n) {
+      std::vector<std::string_view> views;
+      for (size_t i = start; i < std::min(spans.size(), start + n); ++i) {
+        views.emplace_back(buffer.data() + spans[i].first, spans[i].second);
+      }
       std::optional<Mapper::TextFailure> failure;
-      result.Merge(mapper->MapTexts(kind, views, &run, &failure));
+      result.Merge(mapper->MapTexts(kind, views, &run, &failure, /*padded=*/true));
       ASSERT_FALSE(failure) << failure->status.message();
     }
   } else if (batch_size > 0) {

@@ -63,6 +63,13 @@ Streamed Stream(const std::vector<std::string>& paths, StreamOptions options = {
     out.first_indexes.push_back(batch.first_index);
     for (const ItemText& t : batch.items) {
       out.items.push_back({std::string(t.text), t.source, t.column, t.element, t.offset});
+      // The padding after each item lies inside one of the batch's buffers.
+      const char* end = t.text.data() + t.text.size();
+      bool padded = false;
+      for (const auto& b : batch.buffers) {
+        padded |= end >= b->data() && end + kItemPadding <= b->data() + b->size();
+      }
+      EXPECT_TRUE(padded) << "no padding after item " << out.items.size();
     }
     return Status::Ok();
   });

@@ -152,7 +152,8 @@ Status MapPayloads(mapping::Mapper* mapper, const MapArgs& a, bool quiet,
     for (const auto& item : batch.items) texts.push_back(item.text);
     MappedBatch out;
     std::optional<mapping::Mapper::TextFailure> failure;
-    out.result = m->MapTexts(kind, texts, run, &failure);
+    static_assert(mapping::kItemPadding >= jq::DocParser::kPadding);
+    out.result = m->MapTexts(kind, texts, run, &failure, /*padded=*/true);
     if (failure) out.status = mapping::ItemParseError(batch.items[failure->position], failure->status);
     out.batch = std::move(batch);
     return out;
