@@ -227,6 +227,75 @@ TEST_F(CliTest, MapIsADryRunInOceansShape) {
   EXPECT_FALSE(fs::exists(ws_));  // no workspace needed or created
 }
 
+// The streamed, threaded path end to end: 3,000 items in 15 batches, native programs with
+// runtime fallbacks to libjq (which compiles lazily on the worker threads), a program outside
+// the native subset, and a batch error that abandons a resource halfway (mapped sequentially
+// again after the error): the same output on both engines, on one thread and on two.
+TEST_F(CliTest, MapIsTheSameOnEveryEngineAndThreadCount) {
+  std::string items;
+  for (int i = 0; i < 3000; ++i) {
+    const std::string v = i % 7 == 0 ? "\"text\"" : std::to_string(i);
+    items += "{\"id\": " + std::to_string(i) + ", \"name\": \"n" + std::to_string(i) +
+             "\", \"v\": " + v + "}\n";
+  }
+  const std::string payload = Write("items.jsonl", items);
+  const std::string mapping = Write("items.yaml", R"(resources:
+  - kind: item
+    selector:
+      query: .id % 5 != 3
+    port:
+      entity:
+        mappings:
+          identifier: '"x" + (.id | tostring)'
+          title: .name + "-" + (.v | tostring)
+          blueprint: '"thing"'
+          properties:
+            plus: .v + 1
+            keys: '[paths] | length'
+  - kind: item
+    selector:
+      query: 'true'
+    port:
+      entity:
+        mappings:
+          identifier: .name
+          blueprint: '"other"'
+          icon: 'if .id == 1700 then ["x"] else "Github" end'
+)");
+  std::string first;
+  for (const char* engine : {"libjq", "auto"}) {
+    for (const char* threads : {"1", "2"}) {
+      RunResult r = Run(std::string("-q map --engine ") + engine + " -j " + threads + " -m " +
+                        mapping + " " + payload);
+      ASSERT_EQ(r.code, 0) << engine << " -j " << threads << ": " << r.err;
+      if (first.empty()) {
+        first = r.out;
+        json::Value v = Json(r);
+        size_t things = 0, others = 0, nulls = 0;
+        for (const auto& e : v.Get("entities").as_array()) {
+          if (e.Get("blueprint").as_string() == "thing") {
+            ++things;
+            nulls += e.Get("properties").Get("plus").is_null();
+            EXPECT_EQ(e.Get("properties").Get("keys").as_number(), 3);
+          } else {
+            ++others;
+          }
+        }
+        EXPECT_EQ(things, 2400u);  // 3,000 less the 600 with id % 5 == 3
+        // `.v + 1` fails on the strings: the 429 ids with id % 7 == 0, less the 85 of them the
+        // selector drops (id % 35 == 28: 28, 63, ..., 2968).
+        EXPECT_EQ(nulls, 344u);
+        // The icon error is in the batch of items 1,600-1,799: the resource's entities of that
+        // batch are dropped and it is not mapped again.
+        EXPECT_EQ(others, 1600u);
+        EXPECT_NE(json::Write(v.Get("errors")).find("icon"), std::string::npos) << r.out;
+      } else {
+        EXPECT_EQ(r.out, first) << engine << " -j " << threads;
+      }
+    }
+  }
+}
+
 TEST_F(CliTest, SyncDeletesWhatTheMappingNoLongerProducesWithinThreshold) {
   ApplyDoraPack();
   std::string mapping = TeamsMapping("entityDeletionThreshold: 0.5\n");
