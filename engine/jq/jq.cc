@@ -183,14 +183,15 @@ bool UsesRegex(const internal::DialectResult& d) {
   return d.formats.count("urid") > 0;
 }
 
-// libjq reports each error as "jq: error: <what> at <top-level>, line N:\n<that line>" and ends
-// with "jq: K compile error(s)". Keep "<what> at line N", N counted in the program as written
-// (the prelude line shifts libjq's count by `shift`); the caller appends the whole program.
+// libjq compiles, one at a time (see Program::EnsureCompiled).
 std::mutex& CompileMutex() {
   static std::mutex mu;
   return mu;
 }
 
+// libjq reports each error as "jq: error: <what> at <top-level>, line N:\n<that line>" and ends
+// with "jq: K compile error(s)". Keep "<what> at line N", N counted in the program as written
+// (the prelude line shifts libjq's count by `shift`); the caller appends the whole program.
 std::string CompileMessage(const std::vector<std::string>& errors, int shift) {
   static constexpr std::string_view kShellHint = " (Unix shell quoting issues?)";
   static constexpr std::string_view kAt = " at <top-level>, line ";
