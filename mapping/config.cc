@@ -459,8 +459,8 @@ class ConfigLoader {
         config_.resources.push_back(std::move(r));
       }
     }
-    for (auto& r : config_.resources) CompileResource(&r);
-    CompilePending();
+    for (auto& r : config_.resources) CollectResource(&r);
+    CompileCollected();
     return Status::Ok();
   }
 
@@ -499,8 +499,8 @@ class ConfigLoader {
     return Status::Ok();
   }
 
-  // Collects the expression; CompilePending compiles every distinct text once.
-  void Compile(JqExpr* e) {
+  // Collects the expression; CompileCollected compiles every distinct text once.
+  void Collect(JqExpr* e) {
     if (e->is_null) {
       e->compile_error = "null is not a jq program";
       return;
@@ -510,7 +510,7 @@ class ConfigLoader {
 
   // All programs at once: those in the native subset cost one libjq compile together
   // (jq::Expr::CompileAll).
-  void CompilePending() {
+  void CompileCollected() {
     std::map<std::string_view, size_t> index;  // text -> position in `texts`
     std::vector<std::string> texts;
     for (JqExpr* e : pending_) {
@@ -538,30 +538,30 @@ class ConfigLoader {
     pending_.clear();
   }
 
-  void CompileTree(FieldNode* node) {
+  void CollectTree(FieldNode* node) {
     switch (node->kind) {
       case FieldNode::Kind::kLeaf:
-        Compile(&node->leaf);
+        Collect(&node->leaf);
         break;
       case FieldNode::Kind::kObject:
-        for (auto& [key, child] : node->members) CompileTree(&child);
+        for (auto& [key, child] : node->members) CollectTree(&child);
         break;
       case FieldNode::Kind::kList:
-        for (auto& child : node->elements) CompileTree(&child);
+        for (auto& child : node->elements) CollectTree(&child);
         break;
     }
   }
 
-  void CompileResource(ResourceConfig* r) {
-    Compile(&r->selector);
-    if (r->items_to_parse) Compile(&*r->items_to_parse);
-    if (r->top_level_transform) Compile(&*r->top_level_transform);
-    CompileTree(&r->mappings);
+  void CollectResource(ResourceConfig* r) {
+    Collect(&r->selector);
+    if (r->items_to_parse) Collect(&*r->items_to_parse);
+    if (r->top_level_transform) Collect(&*r->top_level_transform);
+    CollectTree(&r->mappings);
   }
 
   std::string name_;
   MappingConfig config_;
-  std::vector<JqExpr*> pending_;  // in load order; compiled by CompilePending
+  std::vector<JqExpr*> pending_;  // in load order; compiled by CompileCollected
 };
 
 bool MappingConfig::any_native() const {

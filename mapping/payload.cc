@@ -30,6 +30,13 @@ std::string Article(json::Type t) {
 
 }  // namespace
 
+Status NotAnObjectError(std::string_view file, int line, long element, json::Type type) {
+  const std::string what = element >= 0 ? "element " + std::to_string(element) + " of the array"
+                                        : std::string("the value");
+  return InvalidArgument(std::string(file) + ":" + std::to_string(line) +
+                         ": items must be JSON objects, " + what + " is " + Article(type));
+}
+
 Status ParsePayload(std::string_view text, std::string_view name, const PayloadOptions& options,
                     const ItemCallback& on_item) {
   // A UTF-8 byte order mark is not JSON; editors on some systems write one.
@@ -39,11 +46,8 @@ Status ParsePayload(std::string_view text, std::string_view name, const PayloadO
   size_t position = 0;
   Status callback_status;  // the caller's own error passes through unprefixed
 
-  auto emit = [&](json::Value item, int line, std::string_view what) -> Status {
-    if (!item.is_object()) {
-      return InvalidArgument(file + ":" + std::to_string(line) + ": items must be JSON objects, " +
-                             std::string(what) + " is " + Article(item.type()));
-    }
+  auto emit = [&](json::Value item, int line, long element) -> Status {
+    if (!item.is_object()) return NotAnObjectError(file, line, element, item.type());
     ItemSource source{file, line, position++};
     callback_status = on_item(std::move(item), source);
     return callback_status;
@@ -53,11 +57,11 @@ Status ParsePayload(std::string_view text, std::string_view name, const PayloadO
       json::Array& elements = value.as_array();
       for (size_t i = 0; i < elements.size(); ++i) {
         PORTOLAN_RETURN_IF_ERROR(
-            emit(std::move(elements[i]), line, "element " + std::to_string(i) + " of the array"));
+            emit(std::move(elements[i]), line, static_cast<long>(i)));
       }
       return Status::Ok();
     }
-    return emit(std::move(value), line, "the value");
+    return emit(std::move(value), line, -1);
   };
 
   Status parsed = json::ParseSequence(text, [&](json::Value value, int line) -> Status {
@@ -126,11 +130,7 @@ Status ReadPayloadInputs(const std::vector<std::string>& paths, const PayloadOpt
     Status callback_status;
     Status parsed = jq::ParseInputs(view, [&](jq::Input input, int line, long element) -> Status {
       if (input.type() != json::Type::kObject) {
-        std::string what = element >= 0 ? "element " + std::to_string(element) + " of the array"
-                                        : std::string("the value");
-        return InvalidArgument(path + ":" + std::to_string(line) +
-                               ": items must be JSON objects, " + what + " is " +
-                               Article(input.type()));
+        return NotAnObjectError(path, line, element, input.type());
       }
       callback_status = on_item(std::move(input), ItemSource{path, line, position++});
       return callback_status;

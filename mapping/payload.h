@@ -35,6 +35,11 @@ struct ItemSource {
   size_t position = 0;  // 0-based item position within the file
 };
 
+// The error for an item that is not a JSON object: "<file>:<line>: items must be JSON objects,
+// element 3 of the array is a string" (element >= 0, a top-level array's element) or "...,
+// the value is a string".
+Status NotAnObjectError(std::string_view file, int line, long element, json::Type type);
+
 using ItemCallback = std::function<Status(json::Value item, const ItemSource& source)>;
 
 // Parses `text` (named `name` in errors) and hands each item to `on_item`, in order. Errors

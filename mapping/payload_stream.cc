@@ -203,12 +203,6 @@ Kernel KernelFor(internal::ScanKernel k) {
 // ---------------------------------------------------------------------------------------------
 // Messages.
 
-std::string Article(json::Type t) {
-  return t == json::Type::kArray || t == json::Type::kObject
-             ? std::string("an ") + json::TypeName(t)
-             : std::string("a ") + json::TypeName(t);
-}
-
 // Parses the first JSON value of `text` as payload.cc's reader would at that point: a parse
 // error status ("line L, column C: ..." relative to `text`), or OK with the value's type.
 Status ParseFirstValue(std::string_view text, json::Type* type) {
@@ -622,11 +616,7 @@ class Splitter {
     json::Type type = json::Type::kNull;
     Status parsed = ParseFirstValue(Text(item_start_, end), &type);
     if (!parsed.ok()) return Relocate(parsed, file_, item_line_, item_col_);
-    const std::string what = item_element_ >= 0
-                                 ? "element " + std::to_string(item_element_) + " of the array"
-                                 : std::string("the value");
-    return InvalidArgument(file_ + ":" + std::to_string(item_line_) +
-                           ": items must be JSON objects, " + what + " is " + Article(type));
+    return NotAnObjectError(file_, item_line_, item_element_, type);
   }
 
   // The open item is malformed at or before `end` - 1: report the parser's first error in it.

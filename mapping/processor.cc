@@ -320,13 +320,13 @@ MapResult Mapper::Map(std::string_view kind, std::span<const jq::Input> inputs, 
 }
 
 MapResult Mapper::MapTexts(std::string_view kind, std::span<const std::string_view> texts,
-                           RunState* run, std::optional<TextFailure>* failure, bool padded) {
+                           RunState* run, std::optional<TextFailure>* failure) {
   // With no program in the native subset, parsing for it would only add a conversion.
   const bool libjq = !config_.any_native();
   std::optional<jq::Input> input;  // the libjq engine's item
   return MapItems(kind, texts.size(), nullptr, run, [&](size_t i) -> Result<ItemRef> {
     if (!libjq) {
-      auto doc = padded ? parsers_->items.ParsePadded(texts[i]) : parsers_->items.Parse(texts[i]);
+      auto doc = parsers_->items.ParsePadded(texts[i]);
       if (doc.ok()) {
         if ((*doc)->type() == json::Type::kObject) return ItemRef{*doc, nullptr};
         Status bad = InvalidArgument(std::string("items must be JSON objects, got ") +

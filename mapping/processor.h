@@ -133,14 +133,15 @@ class Mapper {
   // the native evaluator (jq::Engine), converted for libjq only when a program needs it. Maps
   // the texts in order until one is not valid JSON or not an object; that one is reported in
   // `*failure` (its position in `texts` and the error, with line and column inside the text),
-  // and the result holds the items before it. With `padded`, each text is followed by
-  // jq::DocParser::kPadding readable bytes and is parsed in place (payload_stream.h's items).
+  // and the result holds the items before it. Each text must be followed by
+  // jq::DocParser::kPadding readable bytes (as payload_stream.h's items are): it is parsed in
+  // place.
   struct TextFailure {
     size_t position = 0;
     Status status;
   };
   MapResult MapTexts(std::string_view kind, std::span<const std::string_view> texts,
-                     RunState* run, std::optional<TextFailure>* failure, bool padded = false);
+                     RunState* run, std::optional<TextFailure>* failure);
 
  private:
   struct Parsers {

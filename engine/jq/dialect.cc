@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/jq/internal/lex.h"
 #include "engine/jq/jq.h"
 
 namespace portolan::jq {
@@ -55,19 +56,6 @@ Token MakeToken(Kind kind, std::string text) {
   return t;
 }
 
-bool IsIdentStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool IsIdentChar(char c) { return IsIdentStart(c) || (c >= '0' && c <= '9'); }
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-bool IsKeyword(std::string_view s) {
-  static constexpr std::string_view kKeywords[] = {
-      "if",  "then",  "elif",  "else",   "end",     "as",  "def", "reduce", "foreach",
-      "try", "catch", "label", "import", "include", "and", "or",  "__loc__"};
-  for (std::string_view k : kKeywords) {
-    if (k == s) return true;
-  }
-  return false;
-}
 
 // Longest first, so that `?//` is not read as `?` `//`.
 constexpr std::string_view kOperators[] = {

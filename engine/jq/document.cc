@@ -6,22 +6,11 @@
 
 #include "engine/jq/internal/document_impl.h"
 #include "engine/jq/internal/input_impl.h"
+#include "engine/jq/internal/native_value.h"
 
 namespace portolan::jq {
 
 namespace {
-
-// jq objects keep one value per key: the first key's position with the last key's value.
-// simdjson keeps every member, so duplicates are merged here (rare: checked before paying).
-bool HasDuplicateKeys(simdjson::dom::object obj) {
-  size_t n = obj.size();
-  if (n < 2) return false;
-  std::vector<std::string_view> keys;
-  keys.reserve(n);
-  for (auto field : obj) keys.push_back(field.key);
-  std::sort(keys.begin(), keys.end());
-  return std::adjacent_find(keys.begin(), keys.end()) != keys.end();
-}
 
 json::Value ToJsonValue(simdjson::dom::element e) {
   using simdjson::dom::element_type;
@@ -49,7 +38,9 @@ json::Value ToJsonValue(simdjson::dom::element e) {
     case element_type::OBJECT: {
       simdjson::dom::object obj;
       if (e.get_object().get(obj) != simdjson::SUCCESS) return json::Value();
-      if (HasDuplicateKeys(obj)) {
+      // jq objects keep one value per key: the first key's position with the last key's
+      // value. simdjson keeps every member, so duplicates are merged (rare: checked first).
+      if (native::internal::detail::DomObjectHasDuplicates(obj)) {
         json::Value out = json::Value::MakeObject();
         for (auto field : obj) out.Set(field.key, ToJsonValue(field.value));
         return out;

@@ -10,15 +10,6 @@ Result<Engine> ParseEngine(std::string_view name) {
                          "\" (expected auto, native or libjq)");
 }
 
-const char* EngineName(Engine engine) {
-  switch (engine) {
-    case Engine::kAuto: return "auto";
-    case Engine::kNative: return "native";
-    case Engine::kLibjq: return "libjq";
-  }
-  return "auto";
-}
-
 Result<std::unique_ptr<Expr>> Expr::Make(std::unique_ptr<Program> program,
                                          const CompileOptions& options, Engine engine) {
   std::unique_ptr<Expr> expr(new Expr());

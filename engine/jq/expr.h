@@ -28,7 +28,6 @@ enum class Engine {
 
 // "auto", "native", "libjq".
 Result<Engine> ParseEngine(std::string_view name);
-const char* EngineName(Engine engine);
 
 class Expr {
  public:

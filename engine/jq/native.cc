@@ -642,6 +642,23 @@ St Test(const Node& n, const Val& in, const Val& re, const Val& flags, Val* out)
 
 // ---- The evaluator ---------------------------------------------------------------------------
 
+// C builtins take their arguments with the last one as the outer loop.
+bool LastArgOuter(Fn fn) {
+  switch (fn) {
+    case Fn::kHas:
+    case Fn::kStartsWith:
+    case Fn::kEndsWith:
+    case Fn::kSplit:
+    case Fn::kError1:
+    case Fn::kStrptime:
+    case Fn::kStrftime:
+    case Fn::kTest2:
+      return true;
+    default:
+      return false;
+  }
+}
+
 class Evaluator {
  public:
   explicit Evaluator(Val* vars) : vars_(vars) {}
@@ -976,10 +993,7 @@ St Evaluator::One(const Node& n, const Val& in, Val* out, bool* has) {
       {
         // Arguments are single here; the order still decides which error or empty comes first.
         Val args[3];
-        bool last_outer = n.fn == Fn::kHas || n.fn == Fn::kStartsWith ||
-                          n.fn == Fn::kEndsWith || n.fn == Fn::kSplit ||
-                          n.fn == Fn::kError1 || n.fn == Fn::kStrptime ||
-                          n.fn == Fn::kStrftime || n.fn == Fn::kTest2;
+        const bool last_outer = LastArgOuter(n.fn);
         const size_t count = n.kids.size();
         for (size_t j = 0; j < count; ++j) {
           size_t i = last_outer ? count - 1 - j : j;
@@ -1184,23 +1198,6 @@ St Evaluator::Label(const Node& f, const Val& in, const Val* limit, Sink k) {
     return St::kOk;
   }
   return st;
-}
-
-// C builtins take their arguments with the last one as the outer loop.
-bool LastArgOuter(Fn fn) {
-  switch (fn) {
-    case Fn::kHas:
-    case Fn::kStartsWith:
-    case Fn::kEndsWith:
-    case Fn::kSplit:
-    case Fn::kError1:
-    case Fn::kStrptime:
-    case Fn::kStrftime:
-    case Fn::kTest2:
-      return true;
-    default:
-      return false;
-  }
 }
 
 St Evaluator::Call(const Node& n, const Val& in, Sink k) {

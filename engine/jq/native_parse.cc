@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/jq/internal/lex.h"
 #include "engine/jq/internal/native_ast.h"
 
 namespace portolan::jq::native::internal {
@@ -47,19 +48,11 @@ struct Token {
   std::vector<StringPart> parts;  // kString
 };
 
-bool IsIdentStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool IsIdentChar(char c) { return IsIdentStart(c) || (c >= '0' && c <= '9'); }
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-bool IsKeyword(std::string_view s) {
-  static constexpr std::string_view kKeywords[] = {
-      "if",  "then",  "elif",  "else",   "end",     "as",  "def", "reduce", "foreach",
-      "try", "catch", "label", "import", "include", "and", "or",  "__loc__"};
-  for (std::string_view k : kKeywords) {
-    if (k == s) return true;
-  }
-  return false;
-}
+using ::portolan::jq::internal::IsDigit;
+using ::portolan::jq::internal::IsIdentChar;
+using ::portolan::jq::internal::IsIdentStart;
+using ::portolan::jq::internal::IsKeyword;
+using ::portolan::jq::internal::ReadUnicodeEscape;
 
 bool ValidUtf8(std::string_view s) {
   size_t i = 0;
@@ -84,24 +77,6 @@ bool ValidUtf8(std::string_view s) {
     i += len;
   }
   return true;
-}
-
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xc0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xe0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else {
-    out->push_back(static_cast<char>(0xf0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  }
 }
 
 class Lexer {
@@ -227,26 +202,6 @@ class Lexer {
     return true;
   }
 
-  static bool Hex4(std::string_view s, size_t at, uint32_t* cp) {
-    if (at + 4 > s.size()) return false;
-    uint32_t v = 0;
-    for (size_t k = at; k < at + 4; ++k) {
-      char h = s[k];
-      v <<= 4;
-      if (h >= '0' && h <= '9') {
-        v |= static_cast<uint32_t>(h - '0');
-      } else if (h >= 'a' && h <= 'f') {
-        v |= static_cast<uint32_t>(h - 'a' + 10);
-      } else if (h >= 'A' && h <= 'F') {
-        v |= static_cast<uint32_t>(h - 'A' + 10);
-      } else {
-        return false;
-      }
-    }
-    *cp = v;
-    return true;
-  }
-
   bool String(Token* t) {
     t->kind = Tok::kString;
     t->parts.push_back({std::string(), nullptr});
@@ -276,25 +231,9 @@ class Lexer {
         case 'n': text.push_back('\n'); break;
         case 'r': text.push_back('\r'); break;
         case 't': text.push_back('\t'); break;
-        case 'u': {
-          uint32_t cp;
-          if (!Hex4(s_, i_, &cp)) return false;
-          i_ += 4;
-          if (cp >= 0xd800 && cp < 0xdc00) {
-            uint32_t lo;
-            if (i_ + 1 < s_.size() && s_[i_] == '\\' && s_[i_ + 1] == 'u' &&
-                Hex4(s_, i_ + 2, &lo) && lo >= 0xdc00 && lo < 0xe000) {
-              cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-              i_ += 6;
-            } else {
-              return false;  // lone surrogates: libjq's handling is its own
-            }
-          } else if (cp >= 0xdc00 && cp < 0xe000) {
-            return false;
-          }
-          AppendUtf8(cp, &text);
+        case 'u':
+          if (!ReadUnicodeEscape(s_, &i_, &text)) return false;
           break;
-        }
         case '(': {
           if (++interp_depth_ > kMaxDepth) return false;
           pool_.emplace_back(std::make_unique<std::vector<Token>>());

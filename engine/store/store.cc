@@ -216,20 +216,17 @@ struct Store::Impl {
       d.entity = nullptr;
       derived_before = &d.before;
     }
-    if (!undo.count(key)) {
-      std::optional<Entity> image;
-      if (cur) {
-        image.emplace(static_cast<const Entity&>(*cur));
-        if (derived_before) image->derived = std::move(*derived_before);
-      }
-      undo.emplace(key, std::move(image));
+    if (auto [it, fresh] = undo.try_emplace(key); fresh && cur) {
+      it->second.emplace(static_cast<const Entity&>(*cur));
+      if (derived_before) it->second->derived = std::move(*derived_before);
     }
     if (cur) {
       cur->tx = tx;
       cur->undo = StoredEntity::kImage;
     }
-    if (user_change && !changes.count(key)) {
-      changes[key] = cur ? std::optional<Entity>(static_cast<const Entity&>(*cur)) : std::nullopt;
+    if (user_change) {
+      auto [it, fresh] = changes.try_emplace(key);
+      if (fresh && cur) it->second.emplace(static_cast<const Entity&>(*cur));
     }
   }
 

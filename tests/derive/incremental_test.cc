@@ -115,6 +115,16 @@ const char* kBlueprints =
 
 class IncrementalTest : public DeriveTest {
  protected:
+  // `steps` transactions of random writes at random clock times, each applied and committed.
+  void RandomHistory(int steps = 150) {
+    for (int step = 0; step < steps; ++step) {
+      clock_.Set(now_ - static_cast<double>(rng_() % 100000));
+      ASSERT_TRUE(store_->Begin().ok());
+      RandomWrite();
+      ASSERT_NO_FATAL_FAILURE(ApplyAndCommit());
+    }
+  }
+
   std::string Pick(const char* prefix, int n) {
     return std::string(prefix) + std::to_string(rng_() % static_cast<uint64_t>(n));
   }
@@ -265,13 +275,7 @@ INSTANTIATE_TEST_SUITE_P(Seeds, RandomIncrementalTest,
 // Full passes on worker threads (with the writer alongside) give the single-threaded values.
 TEST_F(IncrementalTest, ThreadedFullRecomputeMatches) {
   ASSERT_TRUE(LoadBlueprints(kBlueprints).ok());
-  for (int step = 0; step < 150; ++step) {
-    clock_.Set(now_ - static_cast<double>(rng_() % 100000));
-    ASSERT_TRUE(store_->Begin().ok());
-    RandomWrite();
-    ASSERT_TRUE(engine_->Apply(store_->TakeChanges(), now_).ok());
-    ASSERT_TRUE(store_->Commit().ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(RandomHistory());
   auto single = Snapshot();
   for (int threads : {2, 3, 5}) {
     Options o;
@@ -292,13 +296,7 @@ TEST_F(IncrementalTest, ThreadedFullRecomputeMatches) {
 // still leave every entity as it was.
 TEST_F(IncrementalTest, RolledBackRecomputeRestoresEveryEntity) {
   ASSERT_TRUE(LoadBlueprints(kBlueprints).ok());
-  for (int step = 0; step < 150; ++step) {
-    clock_.Set(now_ - static_cast<double>(rng_() % 100000));
-    ASSERT_TRUE(store_->Begin().ok());
-    RandomWrite();
-    ASSERT_TRUE(engine_->Apply(store_->TakeChanges(), now_).ok());
-    ASSERT_TRUE(store_->Commit().ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(RandomHistory());
   auto entities = [&] {
     std::map<std::string, std::string> out;
     for (const auto& [bp, def] : store_->catalog().blueprints()) {

@@ -183,7 +183,7 @@ TEST_P(MappingGoldenTest, Matches) {
         views.emplace_back(buffer.data() + spans[i].first, spans[i].second);
       }
       std::optional<Mapper::TextFailure> failure;
-      result.Merge(mapper->MapTexts(kind, views, &run, &failure, /*padded=*/true));
+      result.Merge(mapper->MapTexts(kind, views, &run, &failure));
       ASSERT_FALSE(failure) << failure->status.message();
     }
   } else if (batch_size > 0) {

@@ -52,7 +52,7 @@ struct MapArgs {
   std::vector<std::string> payloads;  // files, "-" for stdin
   std::string items_path;             // "items" for {"items": [...]}
   std::string engine = "auto";        // jq engine: auto, native or libjq (engine/jq/expr.h)
-  int threads = 0;                    // mapping threads; 0 = one per core (at most 2)
+  int threads = 0;                    // mapping threads; 0 = by input size (MappingThreads)
 };
 Status RunMap(const GlobalOptions& g, const MapArgs& a);
 // `ingest` upserts only; `sync` is a full resync of the kind (deletes what it no longer produces,

@@ -36,8 +36,8 @@ int main(int argc, char** argv) {
                   "native (fail on a program outside the native subset) or libjq")
         ->check(CLI::IsMember({"auto", "native", "libjq"}));
     c->add_option("--threads,-j", a->threads,
-                  "Mapping threads (default: one per core, at most 2); output stays in input "
-                  "order")
+                  "Mapping threads (default: one per core, at most 4, for inputs of 16 MB or "
+                  "more; one otherwise); output stays in input order")
         ->check(CLI::Range(0, 64));
   };
   auto* map = app.add_subcommand(

@@ -153,29 +153,37 @@ Status MapPayloads(mapping::Mapper* mapper, const MapArgs& a, bool quiet,
     MappedBatch out;
     std::optional<mapping::Mapper::TextFailure> failure;
     static_assert(mapping::kItemPadding >= jq::DocParser::kPadding);
-    out.result = m->MapTexts(kind, texts, run, &failure, /*padded=*/true);
+    out.result = m->MapTexts(kind, texts, run, &failure);
     if (failure) out.status = mapping::ItemParseError(batch.items[failure->position], failure->status);
     out.batch = std::move(batch);
     return out;
   };
 
   mapping::RunState run;  // the sequential run: which resources a batch error abandoned
+  // One thread: the pipeline runs the work inline and in order, so it maps on `run` itself.
+  const bool inline_run = states.size() == 1;
   OrderedPipeline<mapping::ItemBatch, MappedBatch, mapping::Mapper*> pipeline(
       states,
       [&](mapping::Mapper*& m, mapping::ItemBatch batch) -> Result<MappedBatch> {
+        if (inline_run) {
+          run.next_index = batch.first_index;
+          return map_batch(m, std::move(batch), &run);
+        }
         mapping::RunState local;
         local.next_index = batch.first_index;
         return map_batch(m, std::move(batch), &local);
       },
       [&](MappedBatch mapped) -> Status {
-        if (!run.abandoned.empty()) {
-          // Only here can `mapper` be used: with one thread it is the worker, and this runs
-          // inline between its batches.
-          run.next_index = mapped.batch.first_index;
-          mapped = map_batch(mapper, std::move(mapped.batch), &run);
-        } else {
-          for (const auto& e : mapped.result.errors) {
-            if (e.scope == mapping::ItemError::Scope::kBatch) run.abandoned.insert(e.resource);
+        if (!inline_run) {  // (inline, the work mapped on `run` itself)
+          if (!run.abandoned.empty()) {
+            // A batch error abandoned a resource: map again in order on `mapper` (only here
+            // can it be used: the workers have clones of it).
+            run.next_index = mapped.batch.first_index;
+            mapped = map_batch(mapper, std::move(mapped.batch), &run);
+          } else {
+            for (const auto& e : mapped.result.errors) {
+              if (e.scope == mapping::ItemError::Scope::kBatch) run.abandoned.insert(e.resource);
+            }
           }
         }
         items += mapped.batch.items.size();

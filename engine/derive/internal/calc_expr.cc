@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "engine/base/time.h"
+#include "engine/jq/internal/lex.h"
 #include "engine/jq/jq.h"
 
 namespace portolan::derive::internal {
@@ -23,27 +24,10 @@ struct Token {
   double number = 0;
 };
 
-bool IsIdentStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool IsIdentChar(char c) { return IsIdentStart(c) || (c >= '0' && c <= '9'); }
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xc0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xe0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else {
-    out->push_back(static_cast<char>(0xf0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  }
-}
+using jq::internal::IsDigit;
+using jq::internal::IsIdentChar;
+using jq::internal::IsIdentStart;
+using jq::internal::ReadUnicodeEscape;
 
 // Tokenizes the whole program; a kUnsupported token stops the parse.
 std::vector<Token> Lex(std::string_view s) {
@@ -151,44 +135,9 @@ std::vector<Token> Lex(std::string_view s) {
           case 't':
             value.push_back('\t');
             break;
-          case 'u': {
-            auto hex4 = [&](size_t at, uint32_t* cp) {
-              if (at + 4 > s.size()) return false;
-              uint32_t v = 0;
-              for (size_t k = at; k < at + 4; ++k) {
-                char h = s[k];
-                v <<= 4;
-                if (h >= '0' && h <= '9') {
-                  v |= static_cast<uint32_t>(h - '0');
-                } else if (h >= 'a' && h <= 'f') {
-                  v |= static_cast<uint32_t>(h - 'a' + 10);
-                } else if (h >= 'A' && h <= 'F') {
-                  v |= static_cast<uint32_t>(h - 'A' + 10);
-                } else {
-                  return false;
-                }
-              }
-              *cp = v;
-              return true;
-            };
-            uint32_t cp;
-            if (!hex4(j, &cp)) return unsupported();
-            j += 4;
-            if (cp >= 0xd800 && cp < 0xdc00) {
-              uint32_t lo;
-              if (j + 1 < s.size() && s[j] == '\\' && s[j + 1] == 'u' && hex4(j + 2, &lo) &&
-                  lo >= 0xdc00 && lo < 0xe000) {
-                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                j += 6;
-              } else {
-                return unsupported();
-              }
-            } else if (cp >= 0xdc00 && cp < 0xe000) {
-              return unsupported();
-            }
-            AppendUtf8(cp, &value);
+          case 'u':
+            if (!ReadUnicodeEscape(s, &j, &value)) return unsupported();
             break;
-          }
           default:
             return unsupported();  // includes \( interpolation
         }
