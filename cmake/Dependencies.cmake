@@ -1,9 +1,13 @@
 # Debian bookworm packages only: libjq-dev (jq 1.6, no pkg-config file), rapidjson-dev,
-# libyaml-cpp-dev, libsqlite3-dev, libcli11-dev, libgtest-dev, libsimdjson-dev.
+# libyaml-cpp-dev, libsqlite3-dev, libcli11-dev, libgtest-dev, libsimdjson-dev, libboost1.81-dev,
+# libssl-dev, libspdlog-dev.
 find_package(Threads REQUIRED)
 find_package(SQLite3 REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(simdjson REQUIRED)
+find_package(Boost 1.81 REQUIRED)   # libboost1.81-dev: Beast and Asio (header-only)
+find_package(OpenSSL REQUIRED)      # libssl-dev: TLS, HMAC, SHA-2
+find_package(spdlog REQUIRED)       # libspdlog-dev: server logging
 
 find_path(JQ_INCLUDE_DIR jq.h REQUIRED)
 find_library(JQ_LIBRARY NAMES jq REQUIRED)

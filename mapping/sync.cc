@@ -17,8 +17,8 @@ std::string NormalizeIdentifier(const json::Value& identifier) {
 }
 
 EntityKey KeyOf(const json::Value& entity) {
-  return {NormalizeIdentifier(entity.Get("identifier")),
-          NormalizeIdentifier(entity.Get("blueprint"))};
+  return {NormalizeIdentifier(entity.Get("blueprint")),
+          NormalizeIdentifier(entity.Get("identifier"))};
 }
 
 namespace {

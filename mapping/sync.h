@@ -12,24 +12,18 @@
 #ifndef PORTOLAN_MAPPING_SYNC_H_
 #define PORTOLAN_MAPPING_SYNC_H_
 
-#include <compare>
 #include <set>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "engine/base/json.h"
+#include "engine/store/entity.h"
 
 namespace portolan::mapping {
 
-// An entity's identity for reconciliation: (normalized identifier, blueprint).
-struct EntityKey {
-  std::string identifier;
-  std::string blueprint;
-
-  auto operator<=>(const EntityKey&) const = default;
-  bool operator==(const EntityKey&) const = default;
-};
+// An entity's identity for reconciliation: the store's key (blueprint, normalized identifier).
+using store::EntityKey;
 
 // Ocean's normalize(): the string itself for strings, str() for numbers and booleans ("123",
 // "True"), sorted-key compact JSON for objects (search identifiers) and arrays.

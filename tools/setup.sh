@@ -8,6 +8,8 @@ packages=(
   libjq-dev jq                 # jq runtime (libjq 1.6) and the jq CLI used by benchmarks
   libsimdjson-dev              # payload parser for the native jq evaluator
   rapidjson-dev libyaml-cpp-dev libspdlog-dev libsqlite3-dev libcli11-dev
+  libboost1.81-dev libssl-dev  # the server: Boost.Beast/Asio, OpenSSL (TLS, HMAC)
+  openssl curl                 # test certificates; the end-to-end scripts' HTTP client
   libgtest-dev libgmock-dev
   time bc gojq                 # tools/bench/bench.sh (gojq: the second jq CLI compared)
 )

@@ -2196,6 +2196,17 @@ Status Engine::EnsureFresh(double now) {
 
 const Engine::Stats& Engine::last_stats() const { return impl_->stats; }
 
+bool Engine::warm() const {
+  const Impl& im = *impl_;
+  if (!im.bound || !im.state_valid || !im.EpochMatches()) return false;
+  for (const auto& g : im.groups) {
+    for (char c : g.complete) {
+      if (!c) return false;
+    }
+  }
+  return true;
+}
+
 Result<json::Value> Engine::Explain(std::string_view blueprint, std::string_view identifier,
                                     std::string_view property, double now) {
   return impl_->Explain(blueprint, identifier, property, now);

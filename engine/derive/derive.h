@@ -91,6 +91,12 @@ class Engine {
   Result<json::Value> Explain(std::string_view blueprint, std::string_view identifier,
                               std::string_view property, double now);
 
+  // True when every aggregation has its incremental state (after RecomputeAll in this process,
+  // and no failed Apply since): a write then costs the targets it changes. A cold engine (fresh
+  // from the stored values, or after a failed Apply) rebuilds each source a write reaches from
+  // all its targets; a long-running writer (the server) warms it with RecomputeAll.
+  bool warm() const;
+
   // What the last RecomputeAll / Apply / EnsureFresh did, for benchmarks and diagnostics.
   struct Stats {
     bool full = false;              // a full recompute (RecomputeAll, or no trusted values)

@@ -143,9 +143,43 @@ struct Store::Impl {
   std::map<std::string, std::string, std::less<>> meta;
   std::set<std::string, std::less<>> dirty_meta;
   std::map<std::string, std::optional<std::string>, std::less<>> meta_undo;
+  // Documents by (kind, identifier), with the transaction's first-touch before-images.
+  using DocKey = std::pair<std::string, std::string>;
+  std::map<DocKey, std::string> documents;
+  std::map<DocKey, std::optional<std::string>> document_undo;
+
+  // Prepared statements of the write path, by SQL text (prepared once per connection).
+  std::map<std::string, sqlite3_stmt*, std::less<>> statements;
 
   ~Impl() {
+    for (auto& [sql, st] : statements) sqlite3_finalize(st);
     if (db) sqlite3_close(db);
+  }
+
+  // The cached statement for `sql`, reset and unbound; nullptr when it does not prepare.
+  sqlite3_stmt* Statement(const char* sql) {
+    auto it = statements.find(sql);
+    if (it == statements.end()) {
+      sqlite3_stmt* st = nullptr;
+      if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return nullptr;
+      }
+      it = statements.emplace(sql, st).first;
+    }
+    sqlite3_reset(it->second);
+    sqlite3_clear_bindings(it->second);
+    return it->second;
+  }
+
+  // Runs a cached statement without parameters (BEGIN, COMMIT).
+  Status Step(const char* sql) {
+    if (!db) return Status::Ok();
+    sqlite3_stmt* st = Statement(sql);
+    int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
+    if (st) sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return Internal(std::string("database: ") + sqlite3_errmsg(db));
+    return Status::Ok();
   }
 
   Status Exec(const char* sql) {
@@ -348,7 +382,9 @@ Result<std::unique_ptr<Store>> Store::OpenImpl(const std::string& workspace, con
       "  source TEXT, seq INTEGER NOT NULL);"
       "CREATE TABLE IF NOT EXISTS entities (blueprint TEXT NOT NULL, identifier TEXT NOT NULL, "
       "  doc TEXT NOT NULL, PRIMARY KEY (blueprint, identifier)) WITHOUT ROWID;"
-      "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"));
+      "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS documents (kind TEXT NOT NULL, identifier TEXT NOT NULL, "
+      "  doc TEXT NOT NULL, PRIMARY KEY (kind, identifier)) WITHOUT ROWID;"));
 
   // Blueprints, in the order they were first applied.
   std::vector<model::Blueprint> bps;
@@ -404,6 +440,18 @@ Result<std::unique_ptr<Store>> Store::OpenImpl(const std::string& workspace, con
     while (sqlite3_step(st) == SQLITE_ROW) {
       im.meta[reinterpret_cast<const char*>(sqlite3_column_text(st, 0))] =
           reinterpret_cast<const char*>(sqlite3_column_text(st, 1));
+    }
+    sqlite3_finalize(st);
+  }
+  {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(im.db, "SELECT kind, identifier, doc FROM documents", -1, &st, nullptr);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      auto text = [&](int i) {
+        return std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, i)),
+                           static_cast<size_t>(sqlite3_column_bytes(st, i)));
+      };
+      im.documents[{text(0), text(1)}] = text(2);
     }
     sqlite3_finalize(st);
   }
@@ -870,7 +918,7 @@ void Store::SetDerived(const Entity& entity, json::Value derived) {
 
 Status Store::Begin() {
   if (in_tx_) return Internal("nested transaction");
-  PORTOLAN_RETURN_IF_ERROR(impl_->Exec("BEGIN IMMEDIATE"));
+  PORTOLAN_RETURN_IF_ERROR(impl_->Step("BEGIN IMMEDIATE"));
   ++impl_->tx;
   in_tx_ = true;
   return Status::Ok();
@@ -880,13 +928,15 @@ Status Store::Commit() {
   if (!in_tx_) return Internal("commit without a transaction");
   Impl& im = *impl_;
   if (im.db) {
-    sqlite3_stmt* put = nullptr;
-    sqlite3_stmt* del = nullptr;
-    sqlite3_prepare_v2(im.db,
-                       "INSERT OR REPLACE INTO entities (blueprint, identifier, doc) "
-                       "VALUES (?, ?, ?)", -1, &put, nullptr);
-    sqlite3_prepare_v2(im.db, "DELETE FROM entities WHERE blueprint = ? AND identifier = ?", -1,
-                       &del, nullptr);
+    sqlite3_stmt* put = im.Statement(
+        "INSERT OR REPLACE INTO entities (blueprint, identifier, doc) VALUES (?, ?, ?)");
+    sqlite3_stmt* del =
+        im.Statement("DELETE FROM entities WHERE blueprint = ? AND identifier = ?");
+    if (!put || !del) {
+      std::string err = sqlite3_errmsg(im.db);
+      Rollback();
+      return Internal("database write failed: " + err);
+    }
     std::string doc;
     // Writes the entity (blueprint, identifier), or deletes its row when e is null.
     auto write = [&](const std::string& blueprint, const std::string& identifier,
@@ -916,8 +966,8 @@ Status Store::Commit() {
       const StoredEntity* e = im.derived_undo[i].entity;
       if (e) ok = write(e->blueprint, e->identifier, e);
     }
-    sqlite3_finalize(put);
-    sqlite3_finalize(del);
+    sqlite3_reset(put);
+    sqlite3_reset(del);
     if (ok && !im.dirty_blueprints.empty()) {
       sqlite3_stmt* bput = nullptr;
       sqlite3_stmt* bdel = nullptr;
@@ -950,10 +1000,10 @@ Status Store::Commit() {
       sqlite3_finalize(bdel);
     }
     if (ok && !im.dirty_meta.empty()) {
-      sqlite3_stmt* st = nullptr;
-      sqlite3_prepare_v2(im.db, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", -1, &st,
-                         nullptr);
+      sqlite3_stmt* st = im.Statement("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
+      ok = st != nullptr;
       for (const auto& k : im.dirty_meta) {
+        if (!ok) break;
         sqlite3_reset(st);
         const std::string& v = im.meta[k];
         sqlite3_bind_text(st, 1, k.data(), static_cast<int>(k.size()), SQLITE_STATIC);
@@ -963,14 +1013,40 @@ Status Store::Commit() {
           break;
         }
       }
-      sqlite3_finalize(st);
+      if (st) sqlite3_reset(st);
+    }
+    if (ok && !im.document_undo.empty()) {
+      sqlite3_stmt* put =
+          im.Statement("INSERT OR REPLACE INTO documents (kind, identifier, doc) VALUES (?, ?, ?)");
+      sqlite3_stmt* del = im.Statement("DELETE FROM documents WHERE kind = ? AND identifier = ?");
+      ok = put && del;
+      for (const auto& [key, before] : im.document_undo) {
+        if (!ok) break;
+        auto it = im.documents.find(key);
+        sqlite3_stmt* st = it == im.documents.end() ? del : put;
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, key.first.data(), static_cast<int>(key.first.size()),
+                          SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, key.second.data(), static_cast<int>(key.second.size()),
+                          SQLITE_STATIC);
+        if (st == put) {
+          sqlite3_bind_text(st, 3, it->second.data(), static_cast<int>(it->second.size()),
+                            SQLITE_STATIC);
+        }
+        if (sqlite3_step(st) != SQLITE_DONE) {
+          ok = false;
+          break;
+        }
+      }
+      if (put) sqlite3_reset(put);
+      if (del) sqlite3_reset(del);
     }
     if (!ok) {
       std::string err = sqlite3_errmsg(im.db);
       Rollback();
       return Internal("database write failed: " + err);
     }
-    Status s = im.Exec("COMMIT");
+    Status s = im.Step("COMMIT");
     if (!s.ok()) {
       Rollback();
       return s;
@@ -981,6 +1057,7 @@ Status Store::Commit() {
   im.dirty_blueprints.clear();
   im.dirty_meta.clear();
   im.meta_undo.clear();
+  im.document_undo.clear();
   im.catalog_before.reset();
   in_tx_ = false;
   return Status::Ok();
@@ -989,7 +1066,7 @@ Status Store::Commit() {
 void Store::Rollback() {
   if (!in_tx_) return;
   Impl& im = *impl_;
-  im.Exec("ROLLBACK").IgnoreError();
+  im.Step("ROLLBACK").IgnoreError();
   if (im.catalog_before) {
     catalog_ = std::move(*im.catalog_before);
     im.catalog_before.reset();
@@ -1010,6 +1087,14 @@ void Store::Rollback() {
     }
   }
   im.meta_undo.clear();
+  for (auto& [k, v] : im.document_undo) {
+    if (v) {
+      im.documents[k] = std::move(*v);
+    } else {
+      im.documents.erase(k);
+    }
+  }
+  im.document_undo.clear();
   im.undo.clear();
   im.changes.clear();
   im.dirty_blueprints.clear();
@@ -1035,6 +1120,79 @@ void Store::SetMeta(std::string_view key, std::string value) {
   if (in_tx_ && !impl_->meta_undo.count(key)) impl_->meta_undo[std::string(key)] = GetMeta(key);
   impl_->meta[std::string(key)] = std::move(value);
   impl_->dirty_meta.insert(std::string(key));
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> ReadDocuments(
+    const std::string& workspace, std::string_view kind) {
+  const std::string path = DatabasePath(workspace);
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    std::string err = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Internal(path + ": cannot open database: " + err);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  std::vector<std::pair<std::string, std::string>> out;
+  sqlite3_stmt* st = nullptr;
+  int rc = sqlite3_prepare_v2(db, "SELECT identifier, doc FROM documents WHERE kind = ? "
+                              "ORDER BY identifier", -1, &st, nullptr);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, kind.data(), static_cast<int>(kind.size()), SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      out.emplace_back(
+          std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
+                      static_cast<size_t>(sqlite3_column_bytes(st, 0))),
+          std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 1)),
+                      static_cast<size_t>(sqlite3_column_bytes(st, 1))));
+    }
+  }
+  std::string err = rc == SQLITE_DONE ? "" : sqlite3_errmsg(db);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  if (!err.empty()) return Internal(path + ": reading documents: " + err);
+  return out;
+}
+
+// ---- Documents -------------------------------------------------------------------------------
+
+std::optional<std::string> Store::GetDocument(std::string_view kind,
+                                              std::string_view identifier) const {
+  auto it = impl_->documents.find({std::string(kind), std::string(identifier)});
+  if (it == impl_->documents.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<std::pair<std::string, std::string>> Store::ListDocuments(
+    std::string_view kind) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  const std::string k(kind);
+  for (auto it = impl_->documents.lower_bound({k, ""});
+       it != impl_->documents.end() && it->first.first == k; ++it) {
+    out.emplace_back(it->first.second, it->second);
+  }
+  return out;
+}
+
+Status Store::PutDocument(std::string_view kind, std::string_view identifier, std::string doc) {
+  if (!in_tx_) return Internal("PutDocument outside a transaction");
+  Impl::DocKey key{std::string(kind), std::string(identifier)};
+  auto it = impl_->documents.find(key);
+  if (!impl_->document_undo.count(key)) {
+    impl_->document_undo[key] =
+        it == impl_->documents.end() ? std::nullopt : std::optional<std::string>(it->second);
+  }
+  impl_->documents[key] = std::move(doc);
+  return Status::Ok();
+}
+
+Result<bool> Store::DeleteDocument(std::string_view kind, std::string_view identifier) {
+  if (!in_tx_) return Internal("DeleteDocument outside a transaction");
+  Impl::DocKey key{std::string(kind), std::string(identifier)};
+  auto it = impl_->documents.find(key);
+  if (it == impl_->documents.end()) return false;
+  if (!impl_->document_undo.count(key)) impl_->document_undo[key] = it->second;
+  impl_->documents.erase(it);
+  return true;
 }
 
 }  // namespace portolan::store

@@ -114,6 +114,16 @@ class Store {
   // Entities whose datasource equals `datasource`.
   std::vector<EntityKey> KeysByDatasource(std::string_view datasource) const;
 
+  // ---- Documents: JSON texts the catalog keeps beside its entities (pages, webhook
+  // configurations, credentials, the intake queue), by (kind, identifier). Loaded at open;
+  // written inside a transaction, all or nothing with everything else.
+  std::optional<std::string> GetDocument(std::string_view kind, std::string_view identifier) const;
+  // (identifier, document) of a kind, in identifier order.
+  std::vector<std::pair<std::string, std::string>> ListDocuments(std::string_view kind) const;
+  Status PutDocument(std::string_view kind, std::string_view identifier, std::string doc);
+  // False when there was no such document.
+  Result<bool> DeleteDocument(std::string_view kind, std::string_view identifier);
+
   // ---- Transactions.
   Status Begin();
   Status Commit();
@@ -138,6 +148,11 @@ class Store {
   const Clock* clock_;
   bool in_tx_ = false;
 };
+
+// Reads the documents of a kind straight from a workspace's database, on a connection of its
+// own (what another process committed since a Store was opened). (identifier, document) pairs.
+Result<std::vector<std::pair<std::string, std::string>>> ReadDocuments(
+    const std::string& workspace, std::string_view kind);
 
 // The database file inside a workspace directory.
 std::string DatabasePath(const std::string& workspace);

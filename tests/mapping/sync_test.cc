@@ -10,14 +10,14 @@ namespace {
 
 std::vector<EntityKey> Keys(int from, int to, const std::string& blueprint = "deployment") {
   std::vector<EntityKey> keys;
-  for (int i = from; i < to; ++i) keys.push_back({"d" + std::to_string(i), blueprint});
+  for (int i = from; i < to; ++i) keys.push_back({blueprint, "d" + std::to_string(i)});
   return keys;
 }
 
 TEST(SyncTest, DeletesWhatIsMissingWithinTheThreshold) {
   DeletePlan p = PlanDeletion(Keys(0, 10), Keys(0, 8), 0, 0.9);
   EXPECT_FALSE(p.skip);
-  EXPECT_EQ(p.to_delete, (std::vector<EntityKey>{{"d8", "deployment"}, {"d9", "deployment"}}));
+  EXPECT_EQ(p.to_delete, (std::vector<EntityKey>{{"deployment", "d8"}, {"deployment", "d9"}}));
   EXPECT_EQ(p.before, 10u);
   EXPECT_EQ(p.missing, 2u);
   EXPECT_DOUBLE_EQ(p.rate, 0.2);
@@ -78,18 +78,18 @@ TEST(SyncTest, EmptyBeforeDeletesNothing) {
 }
 
 TEST(SyncTest, KeysIncludeTheBlueprintAndAreDeduplicated) {
-  std::vector<EntityKey> before = {{"a", "service"}, {"a", "deployment"}, {"a", "service"}};
-  std::vector<EntityKey> after = {{"a", "service"}};
+  std::vector<EntityKey> before = {{"service", "a"}, {"deployment", "a"}, {"service", "a"}};
+  std::vector<EntityKey> after = {{"service", "a"}};
   DeletePlan p = PlanDeletion(before, after, 0, 0.5);
   EXPECT_EQ(p.before, 2u);
-  EXPECT_EQ(p.to_delete, (std::vector<EntityKey>{{"a", "deployment"}}));
+  EXPECT_EQ(p.to_delete, (std::vector<EntityKey>{{"deployment", "a"}}));
 }
 
 TEST(SyncTest, ProtectedRelationTargetsAreKeptAfterTheRateCheck) {
-  DeletePlan p = PlanDeletion(Keys(0, 4), Keys(0, 2), 0, 0.5, {{"d3", "deployment"}});
+  DeletePlan p = PlanDeletion(Keys(0, 4), Keys(0, 2), 0, 0.5, {{"deployment", "d3"}});
   EXPECT_FALSE(p.skip);
-  EXPECT_EQ(p.to_delete, (std::vector<EntityKey>{{"d2", "deployment"}}));
-  EXPECT_EQ(p.protected_kept, (std::vector<EntityKey>{{"d3", "deployment"}}));
+  EXPECT_EQ(p.to_delete, (std::vector<EntityKey>{{"deployment", "d2"}}));
+  EXPECT_EQ(p.protected_kept, (std::vector<EntityKey>{{"deployment", "d3"}}));
 }
 
 TEST(SyncTest, NormalizesIdentifiersLikeOcean) {
@@ -103,7 +103,7 @@ TEST(SyncTest, NormalizesIdentifiersLikeOcean) {
             R"({"combinator":"and","rules":[{"property":"p","value":"x"}]})");
   auto entity = json::Parse(R"({"identifier":42,"blueprint":"deployment","title":"t"})");
   ASSERT_TRUE(entity.ok());
-  EXPECT_EQ(KeyOf(*entity), (EntityKey{"42", "deployment"}));
+  EXPECT_EQ(KeyOf(*entity), (EntityKey{"deployment", "42"}));
 }
 
 }  // namespace

@@ -6,7 +6,9 @@
 
 #include "engine/model/blueprint.h"
 #include "engine/query/query.h"
+#include "server/webhooks.h"
 #include "tools/cli/output.h"
+#include "workspace/webhook.h"
 
 namespace portolan::cli {
 
@@ -105,37 +107,12 @@ Result<bool> QuickGet(const GlobalOptions& g, const GetArgs& a, Format f) {
 
 Status RunApply(const GlobalOptions& g, const ApplyArgs& a) {
   if (a.files.empty()) return InvalidArgument("apply: give at least one -f PATH");
-  std::vector<model::Blueprint> bps;
-  std::vector<std::string> errors;
-  for (const auto& path : a.files) {
-    auto docs = model::LoadBlueprintDocs(path);
-    if (!docs.ok()) {
-      errors.push_back(docs.status().message());
-      continue;
-    }
-    for (const auto& d : *docs) {
-      auto bp = model::ParseBlueprint(d.doc, d.source, d.pointer);
-      if (!bp.ok()) {
-        errors.push_back(bp.status().message());
-      } else {
-        bps.push_back(std::move(*bp));
-      }
-    }
-  }
-  if (!errors.empty()) {
-    std::string msg;
-    for (size_t i = 0; i < errors.size(); ++i) msg += (i ? "\n" : "") + errors[i];
-    return InvalidArgument(msg + "\nnothing applied");
-  }
-  PORTOLAN_ASSIGN_OR_RETURN(auto ws, Workspace::Open(g, /*create=*/true));
+  auto bps = workspace::LoadBlueprintFiles(a.files);
+  if (!bps.ok()) return InvalidArgument(bps.status().message() + "\nnothing applied");
+  PORTOLAN_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g, /*create=*/true));
   std::vector<std::string> ids;
-  for (const auto& bp : bps) ids.push_back(bp.identifier);
-  Status s = ws->Write([&]() -> Status {
-    PORTOLAN_RETURN_IF_ERROR(ws->store().ApplyBlueprints(std::move(bps)));
-    PORTOLAN_RETURN_IF_ERROR(ws->engine().Bind());
-    // Instant backfill: every derived value is computed from the data already stored.
-    return ws->engine().RecomputeAll(ws->now());
-  });
+  for (const auto& bp : *bps) ids.push_back(bp.identifier);
+  Status s = ws->ApplyBlueprints(std::move(*bps));
   if (!s.ok()) {
     return s.code() == StatusCode::kInternal ? s
                                              : InvalidArgument(s.message() + "\nnothing applied");
@@ -145,12 +122,27 @@ Status RunApply(const GlobalOptions& g, const ApplyArgs& a) {
     for (size_t i = 0; i < ids.size(); ++i) std::cerr << (i ? ", " : "") << ids[i];
     std::cerr << " (workspace " << ws->path() << ")\n";
   }
+  // A pack directory's webhooks/ folder holds webhook configurations (Datadog's DORA intake).
+  std::vector<std::string> webhook_dirs;
+  for (const auto& f : a.files) {
+    if (std::filesystem::is_directory(std::filesystem::path(f) / "webhooks")) {
+      webhook_dirs.push_back((std::filesystem::path(f) / "webhooks").string());
+    }
+  }
+  if (!webhook_dirs.empty()) {
+    auto hooks = workspace::ApplyWebhookFiles(*ws, webhook_dirs, server::NewWebhookKey);
+    if (!hooks.ok()) return InvalidArgument(hooks.status().message());
+    if (!g.quiet) {
+      std::cerr << "applied " << hooks->size() << " webhook configuration"
+                << (hooks->size() == 1 ? "" : "s") << " from " << webhook_dirs[0] << "\n";
+    }
+  }
   return Status::Ok();
 }
 
 Status RunBlueprints(const GlobalOptions& g) {
   PORTOLAN_ASSIGN_OR_RETURN(Format f, OutputFormat(g));
-  PORTOLAN_ASSIGN_OR_RETURN(auto ws, Workspace::Open(g, /*create=*/false));
+  PORTOLAN_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g, /*create=*/false));
   const auto& all = ws->store().catalog().blueprints();
   if (f != Format::kTable) {
     json::Value arr = json::Value::MakeArray();
@@ -181,7 +173,7 @@ Status RunGet(const GlobalOptions& g, const GetArgs& a) {
   PORTOLAN_ASSIGN_OR_RETURN(Format f, OutputFormat(g));
   PORTOLAN_ASSIGN_OR_RETURN(bool served, QuickGet(g, a, f));
   if (served) return Status::Ok();
-  PORTOLAN_ASSIGN_OR_RETURN(auto ws, Workspace::Open(g, /*create=*/false));
+  PORTOLAN_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g, /*create=*/false));
   const model::Blueprint* bp = ws->store().catalog().Find(a.blueprint);
   if (!bp) return NotFound("blueprint '" + a.blueprint + "' does not exist");
   if (!a.raw) PORTOLAN_RETURN_IF_ERROR(ws->Refresh());
@@ -238,13 +230,9 @@ Status RunGet(const GlobalOptions& g, const GetArgs& a) {
 }
 
 Status RunDelete(const GlobalOptions& g, const DeleteArgs& a) {
-  PORTOLAN_ASSIGN_OR_RETURN(auto ws, Workspace::Open(g, /*create=*/false));
-  std::vector<store::EntityKey> deleted;
-  PORTOLAN_RETURN_IF_ERROR(ws->Write([&]() -> Status {
-    PORTOLAN_ASSIGN_OR_RETURN(deleted, ws->store().Delete(a.blueprint, a.identifier,
-                                                          a.dependents));
-    return Status::Ok();
-  }));
+  PORTOLAN_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g, /*create=*/false));
+  PORTOLAN_ASSIGN_OR_RETURN(auto deleted, ws->DeleteEntity(a.blueprint, a.identifier,
+                                                            a.dependents));
   if (!g.quiet) {
     for (const auto& k : deleted) std::cerr << "deleted " << k.ToString() << "\n";
   }
@@ -252,15 +240,15 @@ Status RunDelete(const GlobalOptions& g, const DeleteArgs& a) {
 }
 
 Status RunRecompute(const GlobalOptions& g) {
-  PORTOLAN_ASSIGN_OR_RETURN(auto ws, Workspace::Open(g, /*create=*/false));
-  PORTOLAN_RETURN_IF_ERROR(ws->Write([&] { return ws->engine().RecomputeAll(ws->now()); }));
+  PORTOLAN_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g, /*create=*/false));
+  PORTOLAN_RETURN_IF_ERROR(ws->RecomputeAll());
   if (!g.quiet) std::cerr << "recomputed every derived property\n";
   return Status::Ok();
 }
 
 Status RunExplain(const GlobalOptions& g, const ExplainArgs& a) {
   PORTOLAN_ASSIGN_OR_RETURN(Format f, OutputFormat(g));
-  PORTOLAN_ASSIGN_OR_RETURN(auto ws, Workspace::Open(g, /*create=*/false));
+  PORTOLAN_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g, /*create=*/false));
   PORTOLAN_RETURN_IF_ERROR(ws->Refresh());
   PORTOLAN_ASSIGN_OR_RETURN(json::Value v,
                             ws->engine().Explain(a.blueprint, a.identifier, a.property, ws->now()));
@@ -270,7 +258,7 @@ Status RunExplain(const GlobalOptions& g, const ExplainArgs& a) {
 
 Status RunDora(const GlobalOptions& g, const DoraArgs& a) {
   PORTOLAN_ASSIGN_OR_RETURN(Format f, OutputFormat(g));
-  PORTOLAN_ASSIGN_OR_RETURN(auto ws, Workspace::Open(g, /*create=*/false));
+  PORTOLAN_ASSIGN_OR_RETURN(auto ws, OpenWorkspace(g, /*create=*/false));
   PORTOLAN_RETURN_IF_ERROR(ws->Refresh());
   const model::Blueprint* svc = ws->store().catalog().Find(a.service_blueprint);
   const model::Blueprint* team = ws->store().catalog().Find(a.team_blueprint);

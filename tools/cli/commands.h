@@ -59,6 +59,24 @@ Status RunMap(const GlobalOptions& g, const MapArgs& a);
 // within entityDeletionThreshold and only when no item failed).
 Status RunIngest(const GlobalOptions& g, const MapArgs& a, bool full_resync);
 
+// Server commands (tools/cli/server_commands.cc).
+struct ServeArgs {
+  std::string listen = "127.0.0.1:7070";
+  std::string tls_cert, tls_key;
+  std::string log_level = "info";
+  std::string log_format = "text";
+  double clock_step = 60;  // seconds; the wall clock is read rounded down to this step
+  int threads = 0;
+};
+Status RunServe(const GlobalOptions& g, const ServeArgs& a);
+
+struct CredentialsArgs {
+  std::string action;  // create | list | revoke
+  std::string name;
+  std::string client_id;
+};
+Status RunCredentials(const GlobalOptions& g, const CredentialsArgs& a);
+
 }  // namespace portolan::cli
 
 #endif  // PORTOLAN_TOOLS_CLI_COMMANDS_H_

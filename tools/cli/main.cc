@@ -15,6 +15,9 @@ int main(int argc, char** argv) {
       "mappings, stores entities and computes mirror, calculation and aggregation properties "
       "(DORA metrics included)."};
   app.require_subcommand(1);
+  // Global options are accepted before or after the subcommand (kubectl, gh, docker do so):
+  // a subcommand hands options it does not know to its parent.
+  app.fallthrough();
   app.set_version_flag("--version", "portolan 0.1.0");
 
   GlobalOptions g;
@@ -119,6 +122,52 @@ int main(int argc, char** argv) {
   dora->add_option("--service-blueprint", dora_args.service_blueprint, "Service blueprint");
   dora->add_option("--team-blueprint", dora_args.team_blueprint, "Team blueprint");
   dora->callback([&] { run(RunDora(g, dora_args)); });
+
+  // serve
+  ServeArgs serve_args;
+  auto* serve = app.add_subcommand(
+      "serve", "Serve the workspace over HTTP(S): Port's REST API (/v1), Datadog's DORA API "
+               "(/api/v2/dora) and webhook intake (/ingest/KEY)");
+  serve->add_option("--listen", serve_args.listen, "HOST:PORT to listen on (port 0: any free)")
+      ->capture_default_str();
+  serve->add_option("--tls-cert", serve_args.tls_cert, "PEM certificate chain: serve HTTPS");
+  serve->add_option("--tls-key", serve_args.tls_key, "PEM private key of --tls-cert");
+  serve->add_option("--log-level", serve_args.log_level, "trace, debug, info, warn, error or off")
+      ->capture_default_str();
+  serve->add_option("--log-format", serve_args.log_format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  serve->add_option("--clock-step", serve_args.clock_step,
+                    "Seconds: time-dependent values are computed for the wall clock rounded "
+                    "down to this step (ignored with --now)")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->capture_default_str();
+  serve->add_option("--threads", serve_args.threads, "HTTP worker threads (default: cores, >= 2)")
+      ->check(CLI::Range(0, 256));
+  serve->callback([&] { run(RunServe(g, serve_args)); });
+
+  // credentials
+  CredentialsArgs cred_args;
+  auto* cred = app.add_subcommand("credentials", "Manage API credentials (clientId/clientSecret)");
+  cred->require_subcommand(1);
+  auto* cred_create = cred->add_subcommand(
+      "create", "Create a credential; prints {\"clientId\", \"clientSecret\"} once");
+  cred_create->add_option("--name", cred_args.name, "A label for the credential");
+  cred_create->callback([&] {
+    cred_args.action = "create";
+    run(RunCredentials(g, cred_args));
+  });
+  auto* cred_list = cred->add_subcommand("list", "List credentials (never their secrets)");
+  cred_list->callback([&] {
+    cred_args.action = "list";
+    run(RunCredentials(g, cred_args));
+  });
+  auto* cred_revoke = cred->add_subcommand("revoke", "Revoke a credential and its tokens");
+  cred_revoke->add_option("client_id", cred_args.client_id, "The clientId")->required();
+  cred_revoke->callback([&] {
+    cred_args.action = "revoke";
+    run(RunCredentials(g, cred_args));
+  });
 
   try {
     app.parse(argc, argv);

@@ -1,14 +1,9 @@
 #include "tools/cli/workspace.h"
 
-#include <cstdlib>
-#include <filesystem>
-
 namespace portolan::cli {
 
 std::string ResolveWorkspace(const GlobalOptions& options) {
-  if (!options.workspace.empty()) return options.workspace;
-  if (const char* env = std::getenv("PORTOLAN_WORKSPACE"); env && *env) return env;
-  return ".portolan";
+  return workspace::ResolvePath(options.workspace);
 }
 
 Result<Clock> MakeClock(const GlobalOptions& options) {
@@ -18,40 +13,12 @@ Result<Clock> MakeClock(const GlobalOptions& options) {
   return Clock(*t);
 }
 
-Result<std::unique_ptr<Workspace>> Workspace::Open(const GlobalOptions& options, bool create) {
-  std::unique_ptr<Workspace> ws(new Workspace());
-  PORTOLAN_ASSIGN_OR_RETURN(ws->clock_, MakeClock(options));
-  ws->path_ = ResolveWorkspace(options);
-  if (!create && !std::filesystem::exists(store::DatabasePath(ws->path_))) {
-    return NotFound("no workspace at " + ws->path_ +
-                    " (create one with `portolan apply -f BLUEPRINTS`, or pass --workspace)");
-  }
-  PORTOLAN_ASSIGN_OR_RETURN(ws->store_, store::Store::Open(ws->path_, &ws->clock_));
-  ws->engine_ = std::make_unique<derive::Engine>(ws->store_.get());
-  PORTOLAN_RETURN_IF_ERROR(ws->engine_->Bind());
-  return ws;
-}
-
-Status Workspace::Write(const std::function<Status()>& fn) {
-  PORTOLAN_RETURN_IF_ERROR(store_->Begin());
-  Status s = fn();
-  // Apply also brings clock-dependent values to `now`.
-  if (s.ok()) s = engine_->Apply(store_->TakeChanges(), now());
-  if (!s.ok()) {
-    store_->Rollback();
-    return s;
-  }
-  return store_->Commit();
-}
-
-Status Workspace::Refresh() {
-  PORTOLAN_RETURN_IF_ERROR(store_->Begin());
-  Status s = engine_->EnsureFresh(now());
-  if (!s.ok()) {
-    store_->Rollback();
-    return s;
-  }
-  return store_->Commit();
+Result<std::unique_ptr<Workspace>> OpenWorkspace(const GlobalOptions& options, bool create) {
+  PORTOLAN_ASSIGN_OR_RETURN(Clock clock, MakeClock(options));
+  workspace::OpenOptions o;
+  o.create = create;
+  if (clock.fixed()) o.now = clock.Now();
+  return Workspace::Open(ResolveWorkspace(options), o);
 }
 
 int ExitCode(const Status& s) {
