@@ -38,14 +38,16 @@ Status UpsertOne(Workspace& ws, const std::string& bp, json::Value body,
   if (!ws.catalog().Find(bp)) return MissingBlueprint(bp);
   body.Erase("blueprint");
   if (o.validation_only) {
-    // Validated inside a transaction that is rolled back: nothing is written.
-    PORTOLAN_RETURN_IF_ERROR(ws.store().Begin());
-    auto w = ws.store().Upsert(bp, body, o);
-    ws.store().Rollback();
-    if (!w.ok()) return w.status();
+    // Validated by a write that is undone: nothing is written.
+    std::string id;
+    PORTOLAN_RETURN_IF_ERROR(ws.Validate([&]() -> Status {
+      PORTOLAN_ASSIGN_OR_RETURN(store::WriteOutcome w, ws.store().Upsert(bp, body, o));
+      id = w.key.identifier;
+      *created = w.created;
+      return Status::Ok();
+    }));
     *out = body;
-    if (!out->Has("identifier")) out->Set("identifier", w->key.identifier);
-    *created = w->created;
+    if (!out->Has("identifier")) out->Set("identifier", id);
     return Status::Ok();
   }
   store::EntityKey key;
@@ -193,7 +195,7 @@ HttpResponse PortApi::PutBlueprint(const HttpRequest& r, const std::string* id, 
   }
   json::Value out;
   int status = id ? 200 : 201;
-  Status s = catalog_->Write([&](Workspace& ws) -> Status {
+  Status s = catalog_->WriteAlone([&](Workspace& ws) -> Status {
     if (id) {
       const model::Blueprint* existing = ws.catalog().Find(*id);
       if (!existing) return MissingBlueprint(*id);
@@ -221,7 +223,7 @@ HttpResponse PortApi::PutBlueprint(const HttpRequest& r, const std::string* id, 
 }
 
 HttpResponse PortApi::DeleteBlueprint(const std::string& id) {
-  Status s = catalog_->Write([&](Workspace& ws) -> Status {
+  Status s = catalog_->WriteAlone([&](Workspace& ws) -> Status {
     if (!ws.catalog().Find(id)) return MissingBlueprint(id);
     return ws.DeleteBlueprint(id);
   });
@@ -238,7 +240,7 @@ HttpResponse PortApi::CreateEntity(const HttpRequest& r, const std::string& bp) 
   json::Value out;
   bool created = false;
   Status s = catalog_->Write(
-      [&](Workspace& ws) { return UpsertOne(ws, bp, std::move(*body), o, &out, &created); });
+      [&](Workspace& ws) { return UpsertOne(ws, bp, *body, o, &out, &created); });
   if (!s.ok()) return StatusResponse(s);
   json::Value v = json::Value::MakeObject();
   v.Set("entity", std::move(out));
@@ -256,6 +258,8 @@ HttpResponse PortApi::BulkCreate(const HttpRequest& r, const std::string& bp) {
   json::Value entities = json::Value::MakeArray();
   json::Value errors = json::Value::MakeArray();
   Status s = catalog_->Write([&](Workspace& ws) -> Status {
+    entities = json::Value::MakeArray();  // (a write may run twice)
+    errors = json::Value::MakeArray();
     if (!ws.catalog().Find(bp)) return MissingBlueprint(bp);
     for (size_t i = 0; i < list.size(); ++i) {
       const json::Value& item = list.as_array()[i];
@@ -316,7 +320,7 @@ HttpResponse PortApi::WriteEntity(const HttpRequest& r, const std::string& bp,
       return Status(NotFound("entity '" + bp + "/" + id + "' does not exist"))
           .set_port_error("not_found");
     }
-    return UpsertOne(ws, bp, std::move(*body), o, &out, &created);
+    return UpsertOne(ws, bp, *body, o, &out, &created);
   });
   if (!s.ok()) return StatusResponse(s);
   json::Value v = json::Value::MakeObject();
@@ -398,6 +402,7 @@ HttpResponse PortApi::BulkDelete(const HttpRequest& r, const std::string& bp) {
   const bool dependents = QueryFlag(r, "delete_dependents", false);
   json::Value deleted = json::Value::MakeArray();
   Status s = catalog_->Write([&](Workspace& ws) -> Status {
+    deleted = json::Value::MakeArray();  // (a write may run twice)
     if (!ws.catalog().Find(bp)) return MissingBlueprint(bp);
     return ws.Write([&]() -> Status {
       for (const auto& id : ids.as_array()) {
@@ -571,7 +576,7 @@ HttpResponse PortApi::Documents(const HttpRequest& r, const std::string& kind,
   if (!body.ok()) return StatusResponse(body.status());
   json::Value out;
   Status s = catalog_->Write([&](Workspace& ws) -> Status {
-    json::Value doc = std::move(*body);
+    json::Value doc = *body;  // a copy: a write may run twice (catalog_service.h)
     std::optional<json::Value> existing;
     std::string doc_id;
     if (id) {

@@ -123,6 +123,7 @@ HttpResponse Server::Handle(const HttpRequest& r) {
         (seg[3] == "deployment" || seg[3] == "failure" || seg[3] == "incident")) {
       return intake_->Datadog(r, seg[3]);
     }
+    if (seg.size() == 3 && seg[2] == "webhook") return intake_->DatadogPagerDuty(r);
   }
   return ErrorResponse(404, "not_found", "no route " + r.method + " " + r.path);
 }

@@ -63,6 +63,128 @@ std::string RequestIdentifier(const std::string& path, const json::Value& reques
   return out.value.is_string() ? out.value.as_string() : json::Write(out.value);
 }
 
+std::string Lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Whether an entity's identifier or title names `name` (case-insensitive).
+bool Names(const store::Entity& e, const std::string& lower_name) {
+  if (lower_name.empty()) return false;
+  if (Lower(e.identifier) == lower_name) return true;
+  return e.title.is_string() && Lower(e.title.as_string()) == lower_name;
+}
+
+// Datadog's PagerDuty service matching (seed 002), against the catalog's `service` and `_team`
+// entities: (1) the incident's service URL equals a string property of services (one match: that
+// service; several: their team when they share one); (2) the PagerDuty service name names a
+// service; (3) a PagerDuty team name names a team; (4) the service name names a team.
+// {service, team, rule}; nulls when nothing matches.
+json::Value MatchPagerDuty(const workspace::Workspace& ws, const json::Value& data) {
+  const store::Store& st = ws.store();
+  json::Value match = json::Value::MakeObject();
+  match.Set("service", nullptr);
+  match.Set("team", nullptr);
+  match.Set("rule", nullptr);
+  auto team_of = [&](const store::Entity& e) -> json::Value {
+    std::vector<std::string> t = e.RelationTargets("team");
+    return t.size() == 1 ? json::Value(t[0]) : json::Value();
+  };
+  const json::Value& svc = data.Get("service");
+  const bool have_services = ws.catalog().Find("service") != nullptr;
+  if (have_services && svc.Get("html_url").is_string()) {
+    const std::string& url = svc.Get("html_url").as_string();
+    std::vector<const store::Entity*> hits;
+    st.ForEach("service", [&](const store::Entity& e) {
+      if (!e.properties.is_object()) return;
+      for (const auto& [k, v] : e.properties.as_object()) {
+        if (v.is_string() && v.as_string() == url) {
+          hits.push_back(&e);
+          return;
+        }
+      }
+    });
+    if (hits.size() == 1) {
+      match.Set("service", hits[0]->identifier);
+      match.Set("team", team_of(*hits[0]));
+      match.Set("rule", "service-url");
+      return match;
+    }
+    if (hits.size() > 1) {
+      json::Value team = team_of(*hits[0]);
+      for (const auto* e : hits) {
+        if (team_of(*e) != team) team = json::Value();
+      }
+      if (!team.is_null()) {
+        match.Set("team", team);
+        match.Set("rule", "service-url");
+        return match;
+      }
+    }
+  }
+  const std::string service_name =
+      svc.Get("summary").is_string() ? Lower(svc.Get("summary").as_string()) : "";
+  if (have_services && !service_name.empty()) {
+    const store::Entity* hit = nullptr;
+    st.ForEach("service", [&](const store::Entity& e) {
+      if (!hit && Names(e, service_name)) hit = &e;
+    });
+    if (hit) {
+      match.Set("service", hit->identifier);
+      match.Set("team", team_of(*hit));
+      match.Set("rule", "service-name");
+      return match;
+    }
+  }
+  if (!ws.catalog().Find("_team")) return match;
+  auto find_team = [&](const std::string& lower_name) -> const store::Entity* {
+    const store::Entity* hit = nullptr;
+    st.ForEach("_team", [&](const store::Entity& e) {
+      if (!hit && Names(e, lower_name)) hit = &e;
+    });
+    return hit;
+  };
+  if (data.Get("teams").is_array()) {
+    for (const auto& t : data.Get("teams").as_array()) {
+      if (!t.Get("summary").is_string()) continue;
+      if (const store::Entity* team = find_team(Lower(t.Get("summary").as_string()))) {
+        match.Set("team", team->identifier);
+        match.Set("rule", "team-name");
+        return match;
+      }
+    }
+  }
+  if (const store::Entity* team = find_team(service_name)) {
+    match.Set("team", team->identifier);
+    match.Set("rule", "service-name-as-team");
+  }
+  return match;
+}
+
+// The entity of `relation`'s target blueprint (of `blueprint`) one of whose string properties is
+// `sha` (case-insensitive): the pull request a deployment of that commit comes from. Null when
+// none or several.
+json::Value MatchCommit(const workspace::Workspace& ws, const std::string& blueprint,
+                        const std::string& relation, const std::string& sha) {
+  const model::Blueprint* bp = ws.catalog().Find(blueprint);
+  const model::RelationDef* rel = bp ? bp->FindRelation(relation) : nullptr;
+  if (!rel || sha.size() < 7) return json::Value();
+  const std::string want = Lower(sha);
+  json::Value hit;
+  int hits = 0;
+  ws.store().ForEach(rel->target, [&](const store::Entity& e) {
+    if (!e.properties.is_object()) return;
+    for (const auto& [k, v] : e.properties.as_object()) {
+      if (v.is_string() && v.as_string().size() == want.size() && Lower(v.as_string()) == want) {
+        hit = e.identifier;
+        ++hits;
+        return;
+      }
+    }
+  });
+  return hits == 1 ? hit : json::Value();
+}
+
 }  // namespace
 
 std::string NewWebhookKey() { return HexEncode(RandomBytes(16)); }
@@ -169,6 +291,7 @@ HttpResponse WebhookIntake::Datadog(const HttpRequest& r, const std::string& wha
     type = what == "incident" ? "dora_incident" : "dora_failure";
   }
   json::Value config;
+  json::Value request = RequestJson(r, *parsed);
   Status s = catalog_->Read([&](const Workspace& ws) -> Status {
     auto text = ws.store().GetDocument(workspace::kWebhookKind, webhook);
     if (!text) {
@@ -176,6 +299,14 @@ HttpResponse WebhookIntake::Datadog(const HttpRequest& r, const std::string& wha
                                 "' (apply the DORA pack: portolan apply -f blueprints/dora)");
     }
     PORTOLAN_ASSIGN_OR_RETURN(config, json::Parse(*text));
+    // The pull request whose merge commit was deployed, when the catalog knows it: lead time
+    // then flows to the deployment (its mirror) and the service.
+    json::Value match = json::Value::MakeObject();
+    const json::Value& sha = attrs.Get("git").Get("commit_sha");
+    match.Set("pullRequest", what == "deployment" && sha.is_string()
+                                 ? MatchCommit(ws, "deployment", "pullRequest", sha.as_string())
+                                 : json::Value());
+    request.Set("match", std::move(match));
     return Status::Ok();
   });
   if (!s.ok()) return DatadogError(s.code() == StatusCode::kInternal ? 500 : 409, s.message());
@@ -183,7 +314,31 @@ HttpResponse WebhookIntake::Datadog(const HttpRequest& r, const std::string& wha
   json::Value data = json::Value::MakeObject();
   data.Set("type", type);
   answer.Set("data", std::move(data));
-  return Enqueue(config, RequestJson(r, std::move(*parsed)), std::move(answer));
+  return Enqueue(config, request, std::move(answer));
+}
+
+HttpResponse WebhookIntake::DatadogPagerDuty(const HttpRequest& r) {
+  auto parsed = json::Parse(r.body);
+  if (!parsed.ok() || !parsed->is_object()) {
+    return DatadogError(400, "the body is not a JSON object");
+  }
+  const std::string webhook = "datadog-pagerduty";
+  json::Value config;
+  json::Value request = RequestJson(r, *parsed);
+  Status s = catalog_->Read([&](const Workspace& ws) -> Status {
+    auto text = ws.store().GetDocument(workspace::kWebhookKind, webhook);
+    if (!text) {
+      return FailedPrecondition("the workspace has no webhook configuration '" + webhook +
+                                "' (apply the DORA pack: portolan apply -f blueprints/dora)");
+    }
+    PORTOLAN_ASSIGN_OR_RETURN(config, json::Parse(*text));
+    request.Set("match", MatchPagerDuty(ws, parsed->Get("event").Get("data")));
+    return Status::Ok();
+  });
+  if (!s.ok()) return DatadogError(s.code() == StatusCode::kInternal ? 500 : 409, s.message());
+  json::Value answer = json::Value::MakeObject();
+  answer.Set("status", "ok");
+  return Enqueue(config, request, std::move(answer));
 }
 
 HttpResponse WebhookIntake::Enqueue(const json::Value& config, const json::Value& request,

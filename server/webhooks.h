@@ -46,6 +46,12 @@ class WebhookIntake {
   // DD-API-KEY).
   HttpResponse Datadog(const HttpRequest& r, const std::string& what);
 
+  // POST /api/v2/webhook/: PagerDuty v3 webhooks sent to Datadog's intake (the caller checked
+  // DD-API-KEY). The incident is matched to a service or team of the catalog as Datadog does
+  // (seed 002: service URL, service name, team name, service name as a team name); the match
+  // is handed to the `datadog-pagerduty` webhook's mappings as `.match` {service, team, rule}.
+  HttpResponse DatadogPagerDuty(const HttpRequest& r);
+
   // Starts the worker (which first processes what a previous run left queued).
   void Start();
   // Stops the worker after the event in progress; queued events stay queued.

@@ -30,6 +30,22 @@ Result<std::unique_ptr<Workspace>> Workspace::Open(const std::string& path,
 }
 
 Status Workspace::Write(const std::function<Status()>& fn) {
+  if (in_batch_) {
+    if (batch_broken_) return Internal("an earlier write of this batch failed");
+    PORTOLAN_RETURN_IF_ERROR(store_->SetSavepoint());
+    Status s = fn();
+    if (s.ok()) {
+      s = engine_->Apply(store_->TakeChanges(), now());
+      // The engine's state now holds part of this write: the whole batch must be redone.
+      if (!s.ok()) batch_broken_ = true;
+    }
+    if (!s.ok()) {
+      store_->RollbackToSavepoint();
+      return s;
+    }
+    store_->ReleaseSavepoint();
+    return Status::Ok();
+  }
   PORTOLAN_RETURN_IF_ERROR(store_->Begin());
   Status s = fn();
   // Apply also brings clock-dependent values to `now`.
@@ -39,6 +55,44 @@ Status Workspace::Write(const std::function<Status()>& fn) {
     return s;
   }
   return store_->Commit();
+}
+
+Status Workspace::BeginBatch() {
+  if (in_batch_) return Internal("nested batch");
+  PORTOLAN_RETURN_IF_ERROR(store_->Begin());
+  in_batch_ = true;
+  batch_broken_ = false;
+  return Status::Ok();
+}
+
+Status Workspace::EndBatch() {
+  if (!in_batch_) return Internal("no batch to end");
+  if (batch_broken_) {
+    AbortBatch();
+    return Internal("a write of the batch failed; the batch was rolled back");
+  }
+  in_batch_ = false;
+  return store_->Commit();
+}
+
+void Workspace::AbortBatch() {
+  if (!in_batch_) return;
+  store_->Rollback();
+  in_batch_ = false;
+  batch_broken_ = false;
+}
+
+Status Workspace::Validate(const std::function<Status()>& fn) {
+  if (in_batch_) {
+    PORTOLAN_RETURN_IF_ERROR(store_->SetSavepoint());
+    Status s = fn();
+    store_->RollbackToSavepoint();
+    return s;
+  }
+  PORTOLAN_RETURN_IF_ERROR(store_->Begin());
+  Status s = fn();
+  store_->Rollback();
+  return s;
 }
 
 Status Workspace::Refresh() {

@@ -61,6 +61,20 @@ class Workspace {
   // Makes derived values valid for now (recomputing time-dependent ones) and persists them.
   Status Refresh();
 
+  // Group commit: between BeginBatch and EndBatch, each Write runs under a savepoint of one
+  // shared transaction (all or nothing on its own; its derived values applied at once) and
+  // EndBatch commits them together: one database commit for many writes. A write whose
+  // derived-value pass fails breaks the batch (batch_broken()): AbortBatch then rolls every write
+  // of it back, to be redone one by one. Blueprint changes cannot run in a batch.
+  Status BeginBatch();
+  Status EndBatch();
+  void AbortBatch();
+  bool in_batch() const { return in_batch_; }
+  bool batch_broken() const { return batch_broken_; }
+
+  // Runs `fn` (which validates by writing) and undoes what it wrote.
+  Status Validate(const std::function<Status()>& fn);
+
   // Creates or updates blueprints (all or nothing) and backfills every derived value from the
   // data already stored. Errors name the blueprint and property; nothing is applied on error.
   Status ApplyBlueprints(std::vector<model::Blueprint> blueprints);
@@ -84,6 +98,8 @@ class Workspace {
   std::string path_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<derive::Engine> engine_;
+  bool in_batch_ = false;
+  bool batch_broken_ = false;
 };
 
 // Parses Port blueprint JSON files, arrays or directories into blueprints. Every file's errors

@@ -148,6 +148,14 @@ struct Store::Impl {
   std::map<DocKey, std::string> documents;
   std::map<DocKey, std::optional<std::string>> document_undo;
 
+  // The savepoint, when one is set: entities, documents and meta as they were when it was set
+  // (recorded at first touch after it), and the pending changes then.
+  bool sp_active = false;
+  std::map<EntityKey, std::optional<Entity>> sp_undo;
+  std::map<DocKey, std::optional<std::string>> sp_document_undo;
+  std::map<std::string, std::optional<std::string>, std::less<>> sp_meta_undo;
+  std::map<EntityKey, std::optional<Entity>> sp_changes;
+
   // Prepared statements of the write path, by SQL text (prepared once per connection).
   std::map<std::string, sqlite3_stmt*, std::less<>> statements;
 
@@ -243,6 +251,11 @@ struct Store::Impl {
   // update), for TakeChanges.
   void RecordTouch(const EntityKey& key, bool user_change) {
     StoredEntity* cur = FindMutable(key.blueprint, key.identifier);
+    if (sp_active) {
+      if (auto [it, fresh] = sp_undo.try_emplace(key); fresh && cur) {
+        it->second.emplace(static_cast<const Entity&>(*cur));
+      }
+    }
     json::Value* derived_before = nullptr;
     if (cur && cur->tx == tx && cur->undo != StoredEntity::kImage) {
       // Only its derived values were recorded so far: the whole image takes over.
@@ -461,6 +474,7 @@ Result<std::unique_ptr<Store>> Store::OpenImpl(const std::string& workspace, con
 // ---- Blueprints ------------------------------------------------------------------------------
 
 Status Store::ApplyBlueprints(std::vector<model::Blueprint> blueprints) {
+  if (impl_->sp_active) return Internal("blueprint changes cannot run under a savepoint");
   bool own_tx = !in_tx_;
   if (own_tx) PORTOLAN_RETURN_IF_ERROR(Begin());
   if (!impl_->catalog_before) impl_->catalog_before = catalog_;
@@ -478,6 +492,7 @@ Status Store::ApplyBlueprints(std::vector<model::Blueprint> blueprints) {
 }
 
 Status Store::DeleteBlueprint(std::string_view id) {
+  if (impl_->sp_active) return Internal("blueprint changes cannot run under a savepoint");
   if (Count(id) > 0) {
     return FailedPrecondition("blueprint '" + std::string(id) + "' still has " +
                               std::to_string(Count(id)) + " entities");
@@ -926,6 +941,7 @@ Status Store::Begin() {
 
 Status Store::Commit() {
   if (!in_tx_) return Internal("commit without a transaction");
+  ReleaseSavepoint();
   Impl& im = *impl_;
   if (im.db) {
     sqlite3_stmt* put = im.Statement(
@@ -1065,6 +1081,7 @@ Status Store::Commit() {
 
 void Store::Rollback() {
   if (!in_tx_) return;
+  ReleaseSavepoint();
   Impl& im = *impl_;
   im.Step("ROLLBACK").IgnoreError();
   if (im.catalog_before) {
@@ -1102,6 +1119,46 @@ void Store::Rollback() {
   in_tx_ = false;
 }
 
+Status Store::SetSavepoint() {
+  Impl& im = *impl_;
+  if (!in_tx_) return Internal("savepoint outside a transaction");
+  if (im.sp_active) return Internal("nested savepoint");
+  im.sp_active = true;
+  im.sp_changes = im.changes;
+  return Status::Ok();
+}
+
+void Store::ReleaseSavepoint() {
+  Impl& im = *impl_;
+  im.sp_active = false;
+  im.sp_undo.clear();
+  im.sp_document_undo.clear();
+  im.sp_meta_undo.clear();
+  im.sp_changes.clear();
+}
+
+void Store::RollbackToSavepoint() {
+  Impl& im = *impl_;
+  if (!im.sp_active) return;
+  for (auto& [key, before] : im.sp_undo) im.Put(key, std::move(before));
+  for (auto& [key, before] : im.sp_document_undo) {
+    if (before) {
+      im.documents[key] = std::move(*before);
+    } else {
+      im.documents.erase(key);
+    }
+  }
+  for (auto& [key, before] : im.sp_meta_undo) {
+    if (before) {
+      im.meta[key] = std::move(*before);
+    } else {
+      im.meta.erase(key);
+    }
+  }
+  im.changes = std::move(im.sp_changes);
+  ReleaseSavepoint();
+}
+
 std::vector<Change> Store::TakeChanges() {
   std::vector<Change> out;
   out.reserve(impl_->changes.size());
@@ -1118,6 +1175,9 @@ std::optional<std::string> Store::GetMeta(std::string_view key) const {
 
 void Store::SetMeta(std::string_view key, std::string value) {
   if (in_tx_ && !impl_->meta_undo.count(key)) impl_->meta_undo[std::string(key)] = GetMeta(key);
+  if (impl_->sp_active && !impl_->sp_meta_undo.count(key)) {
+    impl_->sp_meta_undo[std::string(key)] = GetMeta(key);
+  }
   impl_->meta[std::string(key)] = std::move(value);
   impl_->dirty_meta.insert(std::string(key));
 }
@@ -1181,6 +1241,10 @@ Status Store::PutDocument(std::string_view kind, std::string_view identifier, st
     impl_->document_undo[key] =
         it == impl_->documents.end() ? std::nullopt : std::optional<std::string>(it->second);
   }
+  if (impl_->sp_active && !impl_->sp_document_undo.count(key)) {
+    impl_->sp_document_undo[key] =
+        it == impl_->documents.end() ? std::nullopt : std::optional<std::string>(it->second);
+  }
   impl_->documents[key] = std::move(doc);
   return Status::Ok();
 }
@@ -1191,6 +1255,9 @@ Result<bool> Store::DeleteDocument(std::string_view kind, std::string_view ident
   auto it = impl_->documents.find(key);
   if (it == impl_->documents.end()) return false;
   if (!impl_->document_undo.count(key)) impl_->document_undo[key] = it->second;
+  if (impl_->sp_active && !impl_->sp_document_undo.count(key)) {
+    impl_->sp_document_undo[key] = it->second;
+  }
   impl_->documents.erase(it);
   return true;
 }

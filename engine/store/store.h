@@ -130,6 +130,15 @@ class Store {
   void Rollback();
   bool in_transaction() const { return in_tx_; }
 
+  // One savepoint inside a transaction (not nested): RollbackToSavepoint undoes every entity,
+  // document and meta change made since SetSavepoint, in memory (the transaction writes only at
+  // Commit), and restores the pending changes as they were; ReleaseSavepoint keeps them. Lets
+  // several writes share one commit, each all or nothing. Blueprint changes are refused under a
+  // savepoint.
+  Status SetSavepoint();
+  void RollbackToSavepoint();
+  void ReleaseSavepoint();
+
   // Changes since the last TakeChanges() (each key once, with its before-image).
   std::vector<Change> TakeChanges();
 

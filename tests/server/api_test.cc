@@ -17,6 +17,11 @@
 #include "workspace/webhook.h"
 #include "workspace/workspace.h"
 
+namespace portolan::json {
+// Readable values in test failures.
+inline void PrintTo(const Value& v, std::ostream* os) { *os << Write(v); }
+}  // namespace portolan::json
+
 namespace portolan::server {
 namespace {
 
@@ -115,10 +120,17 @@ class ApiTest : public ::testing::Test {
     Reply r = Call("GET", "/v1/blueprints/" + bp + "/entities-count");
     return static_cast<size_t>(r.json.Get("count").as_number());
   }
-  // Waits (bounded) until the intake queue is empty.
+  // Processes what the intake queued, and checks that nothing failed.
   void DrainIntake() {
     auto n = server_->intake().ProcessQueued();
     ASSERT_TRUE(n.ok()) << n.status().message();
+    Status s = server_->catalog().Read([](const workspace::Workspace& ws) {
+      for (const auto& [id, doc] : ws.store().ListDocuments("intake_failed")) {
+        ADD_FAILURE() << "intake event " << id << " failed: " << doc;
+      }
+      return Status::Ok();
+    });
+    ASSERT_TRUE(s.ok());
   }
   void Service(const std::string& id, const std::string& team = "") {
     std::string rel = team.empty() ? "" : R"(,"relations":{"team":")" + team + R"("})";
@@ -541,6 +553,14 @@ TEST_F(ApiTest, QueuedEventsSurviveARestart) {
 TEST_F(ApiTest, DatadogDoraDeploymentAndFailure) {
   Service("shopist");
   const std::string dd = cred_.client_secret;
+  // The pull request merged as the deployed commit: its lead time reaches the deployment.
+  Reply pr = Call("POST", "/v1/blueprints/githubPullRequest/entities?upsert=true", R"({
+      "identifier":"shopist42","properties":{"status":"merged",
+      "mergeCommitSha":"66adc9350f2cc9b250b69abddab733dd55e1a588",
+      "createdAt":"2026-11-28T00:00:00Z","mergedAt":"2026-11-29T12:00:00Z",
+      "cycle_time_hours":36},
+      "relations":{"service":"shopist"}})");
+  ASSERT_EQ(pr.status, 201) << pr.body;
   // datadog-ci's body: started_at/finished_at in nanoseconds.
   Reply r = Call("POST", "/api/v2/dora/deployment", R"({"data":{"attributes":{
       "service":"shopist","env":"prod","version":"v1.2.3",
@@ -555,6 +575,8 @@ TEST_F(ApiTest, DatadogDoraDeploymentAndFailure) {
   EXPECT_EQ(d.Get("properties").Get("environment"), json::Value("Production"));
   EXPECT_EQ(d.Get("properties").Get("deploymentStatus"), json::Value("Success"));
   EXPECT_EQ(d.Get("properties").Get("createdAt"), json::Value("2026-11-30T00:54:20Z"));
+  EXPECT_EQ(d.Get("relations").Get("pullRequest"), json::Value("shopist42"));
+  EXPECT_EQ(d.Get("properties").Get("lead_time_for_changes_hours"), json::Value(36));
   EXPECT_EQ(Entity("service", "shopist").Get("properties").Get("total_deployments"),
             json::Value(1));
 
@@ -594,6 +616,71 @@ TEST_F(ApiTest, DatadogDoraDeploymentAndFailure) {
   EXPECT_EQ(Call("POST", "/api/v2/dora/deployment", "{}", {}, false).status, 403);
   DrainIntake();
   EXPECT_EQ(Count("deployment"), 1u);
+}
+
+// PagerDuty v3 webhooks sent to Datadog's intake path, matched to the catalog as Datadog does.
+TEST_F(ApiTest, PagerDutyThroughDatadogIsMatchedToServices) {
+  Service("checkout-api", "payments");
+  ASSERT_EQ(Call("POST", "/v1/blueprints/service/entities?upsert=true",
+                 R"({"identifier":"search-api","title":"Search API",
+                     "properties":{"url":"https://acme.pagerduty.com/service-directory/PSRCH"}})")
+                .status,
+            201);
+  auto event = [](const std::string& id, const std::string& type, const std::string& status,
+                  const std::string& service, const std::string& url,
+                  const std::string& occurred) {
+    return R"({"event":{"id":")" + id + R"(","event_type":")" + type +
+           R"(","resource_type":"incident","occurred_at":")" + occurred +
+           R"(","data":{"id":"Q1)" + service.substr(0, 1) + R"(","type":"incident","title":"down",
+           "status":")" + status + R"(","urgency":"high","created_at":"2026-11-30T10:00:00Z",
+           "html_url":"https://acme.pagerduty.com/incidents/Q1",
+           "service":{"id":"PX","summary":")" + service + R"(","html_url":")" + url + R"("},
+           "teams":[{"summary":"Payments"}]}}})";
+  };
+  const std::string dd = cred_.client_secret;
+  // (2) the service name, case-insensitively.
+  Reply r = Call("POST", "/api/v2/webhook/",
+                 event("ev1", "incident.triggered", "triggered", "Checkout-API",
+                       "https://acme.pagerduty.com/service-directory/PNONE", "2026-11-30T10:00:00Z"),
+                 {{"DD-API-KEY", dd}}, false);
+  ASSERT_EQ(r.status, 202) << r.body;
+  DrainIntake();
+  json::Value inc = Entity("pagerdutyIncident", "Q1C");
+  EXPECT_EQ(inc.Get("relations").Get("service"), json::Value("checkout-api")) << json::Write(inc);
+  EXPECT_EQ(inc.Get("properties").Get("status"), json::Value("triggered"));
+  // Resolved 45 minutes later: recovery time and the service's incident count.
+  r = Call("POST", "/api/v2/webhook",
+           event("ev2", "incident.resolved", "resolved", "Checkout-API", "", "2026-11-30T10:45:00Z"),
+           {{"DD-API-KEY", dd}}, false);
+  ASSERT_EQ(r.status, 202);
+  DrainIntake();
+  inc = Entity("pagerdutyIncident", "Q1C");
+  EXPECT_EQ(inc.Get("properties").Get("recoveryTime"), json::Value(45));
+  EXPECT_EQ(inc.Get("properties").Get("resolvedAt"), json::Value("2026-11-30T10:45:00Z"));
+  // A redelivery (same event id) is dropped.
+  EXPECT_EQ(Call("POST", "/api/v2/webhook",
+                 event("ev2", "incident.resolved", "resolved", "Checkout-API", "",
+                       "2026-11-30T10:45:00Z"),
+                 {{"DD-API-KEY", dd}}, false)
+                .status,
+            200);
+  // (1) the service URL wins over a name that matches nothing.
+  r = Call("POST", "/api/v2/webhook",
+           event("ev3", "incident.triggered", "triggered", "Search (prod)",
+                 "https://acme.pagerduty.com/service-directory/PSRCH", "2026-11-30T11:00:00Z"),
+           {{"DD-API-KEY", dd}}, false);
+  ASSERT_EQ(r.status, 202);
+  DrainIntake();
+  EXPECT_EQ(Entity("pagerdutyIncident", "Q1S").Get("relations").Get("service"),
+            json::Value("search-api"));
+  // (3) only the team matches: the incident is kept, without a service.
+  r = Call("POST", "/api/v2/webhook",
+           event("ev4", "incident.triggered", "triggered", "Unknown", "", "2026-11-30T12:00:00Z"),
+           {{"DD-API-KEY", dd}}, false);
+  ASSERT_EQ(r.status, 202);
+  DrainIntake();
+  EXPECT_TRUE(Entity("pagerdutyIncident", "Q1U").Get("relations").Get("service").is_null());
+  EXPECT_EQ(Call("POST", "/api/v2/webhook", "{}", {{"DD-API-KEY", "nope"}}, false).status, 403);
 }
 
 TEST_F(ApiTest, OversizedBodiesAre413WithNothingWritten) {
