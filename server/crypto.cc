@@ -1,14 +1,14 @@
 #include "server/crypto.h"
 
-#include <algorithm>
-#include <climits>
-#include <cstdint>
-#include <vector>
-
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+#include <vector>
 
 namespace portolan::server {
 namespace {
@@ -27,8 +27,8 @@ std::string Hmac(const EVP_MD* md, std::string_view key, std::string_view data) 
   if (key.size() > static_cast<size_t>(INT_MAX)) return "";
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int out_len = 0;
-  if (HMAC(md, Bytes(key), static_cast<int>(key.size()), Bytes(data), data.size(), out,
-           &out_len) == nullptr) {
+  if (HMAC(md, Bytes(key), static_cast<int>(key.size()), Bytes(data), data.size(), out, &out_len) ==
+      nullptr) {
     return "";
   }
   return std::string(reinterpret_cast<const char*>(out), out_len);
@@ -61,8 +61,8 @@ std::vector<std::string_view> SplitCommas(std::string_view s) {
   size_t start = 0;
   while (true) {
     size_t comma = s.find(',', start);
-    parts.push_back(TrimSpaces(s.substr(start, comma == std::string_view::npos ? comma
-                                                                                 : comma - start)));
+    parts.push_back(
+        TrimSpaces(s.substr(start, comma == std::string_view::npos ? comma : comma - start)));
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }

@@ -1,21 +1,14 @@
 #include "server/http.h"
 
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <spdlog/logger.h>
+
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
-#include <condition_variable>
-#include <csignal>
-#include <cstdio>
-#include <cstring>
-#include <exception>
-#include <limits>
-#include <mutex>
-#include <optional>
-#include <string>
-#include <thread>
-#include <type_traits>
-#include <unordered_map>
-
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -28,12 +21,20 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <openssl/bio.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/ssl.h>
-#include <spdlog/logger.h>
+#include <cerrno>
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <type_traits>
+#include <unordered_map>
 
 #include "engine/base/json.h"
 #include "server/log.h"
@@ -100,9 +101,10 @@ const std::string& OverloadResponse() {
   static const std::string* response = [] {
     const std::string body =
         R"({"ok":false,"error":"service_unavailable","message":"too many connections"})";
-    return new std::string("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                           "Content-Length: " + std::to_string(body.size()) +
-                           "\r\nConnection: close\r\n\r\n" + body);
+    return new std::string(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
   }();
   return *response;
 }
@@ -191,9 +193,7 @@ class Session final : public SessionBase {
  private:
   enum class Phase { kHandshake, kIdle, kReading, kHandling, kWriting, kClosing };
 
-  std::shared_ptr<Session> Self() {
-    return std::static_pointer_cast<Session>(shared_from_this());
-  }
+  std::shared_ptr<Session> Self() { return std::static_pointer_cast<Session>(shared_from_this()); }
   beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
   const HttpOptions& options() const { return shared_->options; }
 
@@ -257,10 +257,9 @@ class Session final : public SessionBase {
     parser_->body_limit(boost::none);  // checked against the path's limit once it is known
     // One deadline for the whole request: headers, an optional 100 Continue and the body.
     Lowest().expires_after(options().read_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = Self()](const beast::error_code& ec, size_t) {
-                              self->OnHeader(ec);
-                            });
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = Self()](const beast::error_code& ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(const beast::error_code& ec) {
@@ -273,7 +272,17 @@ class Session final : public SessionBase {
     const std::string_view target = SV(req.target());
     log_path_ = std::string(target.substr(0, target.find('?')));
     head_ = req.method() == http::verb::head;
-    body_limit_ = shared_->BodyLimit(log_path_);
+    try {
+      body_limit_ = shared_->BodyLimit(log_path_);
+    } catch (const std::exception& e) {
+      shared_->log->error("body_limit failed on {} {}: {}", log_method_, log_path_, e.what());
+      SendError(500, "internal_error", "internal server error");
+      return;
+    } catch (...) {
+      shared_->log->error("body_limit failed on {} {}", log_method_, log_path_);
+      SendError(500, "internal_error", "internal server error");
+      return;
+    }
     if (const auto length = parser_->content_length(); length && *length > body_limit_) {
       SendTooLarge();
       return;
@@ -285,14 +294,13 @@ class Session final : public SessionBase {
     }
     if (req.version() >= 11 && beast::iequals(req[http::field::expect], "100-continue")) {
       continue_ = http::response<http::empty_body>(http::status::continue_, req.version());
-      http::async_write(stream_, continue_,
-                        [self = Self()](const beast::error_code& ec, size_t) {
-                          if (ec) {
-                            self->Close();
-                            return;
-                          }
-                          self->ReadBody();
-                        });
+      http::async_write(stream_, continue_, [self = Self()](const beast::error_code& ec, size_t) {
+        if (ec) {
+          self->Close();
+          return;
+        }
+        self->ReadBody();
+      });
       return;
     }
     ReadBody();
@@ -323,8 +331,8 @@ class Session final : public SessionBase {
     } else {
       // The client went away, timed out (beast::error::timeout), or TLS failed: nobody to answer.
       if (ec == beast::error::timeout) {
-        shared_->log->debug("closing connection from {}: request not received within {}ms",
-                            client_, options().read_timeout.count());
+        shared_->log->debug("closing connection from {}: request not received within {}ms", client_,
+                            options().read_timeout.count());
       }
       if constexpr (kTls) ERR_clear_error();
       Close();
@@ -444,9 +452,8 @@ class Session final : public SessionBase {
     log_status_ = res_.result_int();
     log_bytes_ = res_.body().size();
     Lowest().expires_after(options().write_timeout);
-    http::async_write(stream_, res_, [self = Self()](const beast::error_code& ec, size_t) {
-      self->OnWrite(ec);
-    });
+    http::async_write(stream_, res_,
+                      [self = Self()](const beast::error_code& ec, size_t) { self->OnWrite(ec); });
   }
 
   void OnWrite(const beast::error_code& ec) {
@@ -548,7 +555,7 @@ Status CheckReadable(const std::string& path, std::string_view what) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) {
     return InvalidArgument("cannot read TLS " + std::string(what) + " file '" + path +
-                           "': " + std::strerror(errno));
+                           "': " + std::error_code(errno, std::generic_category()).message());
   }
   std::fclose(f);
   return Status::Ok();
@@ -570,8 +577,8 @@ Result<std::unique_ptr<ssl::context>> MakeTlsContext(const std::string& cert,
   SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   beast::error_code ec;
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                       ssl::context::no_tlsv1_1 | ssl::context::single_dh_use,
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                       ssl::context::single_dh_use,
                    ec);
   ctx->use_certificate_chain_file(cert, ec);
   if (ec) {
@@ -649,8 +656,8 @@ struct HttpServer::Impl {
         session = std::make_shared<Session<true>>(shared, id, FormatEndpoint(peer),
                                                   std::move(socket), *shared->tls);
       } else {
-        session = std::make_shared<Session<false>>(shared, id, FormatEndpoint(peer),
-                                                   std::move(socket));
+        session =
+            std::make_shared<Session<false>>(shared, id, FormatEndpoint(peer), std::move(socket));
       }
       {
         std::lock_guard<std::mutex> lock(shared->mu);
@@ -662,9 +669,9 @@ struct HttpServer::Impl {
   }
 
   void RejectOverLimit(tcp::socket& socket, const tcp::endpoint& peer) {
-    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               SteadyClock::now().time_since_epoch())
-                               .count();
+    const int64_t now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now().time_since_epoch())
+            .count();
     int64_t last = shared->last_overload_warning_ms.load();
     if (now_ms - last >= 1000 &&
         shared->last_overload_warning_ms.compare_exchange_strong(last, now_ms)) {
@@ -758,8 +765,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpOptions options, HttpH
     auto results = resolver.resolve(opts.host, std::to_string(opts.port),
                                     tcp::resolver::passive | tcp::resolver::numeric_service, ec);
     if (ec || results.empty()) {
-      return InvalidArgument("cannot resolve host '" + opts.host + "': " +
-                             (ec ? ec.message() : std::string("no address")));
+      return InvalidArgument("cannot resolve host '" + opts.host +
+                             "': " + (ec ? ec.message() : std::string("no address")));
     }
     endpoint = results.begin()->endpoint();
   }
@@ -881,8 +888,7 @@ void StopOnSignal(HttpServer& server) {
   signals.add(SIGTERM, ec);
   signals.async_wait([](const beast::error_code& wait_ec, int signal_number) {
     if (!wait_ec) {
-      Logger("http")->info("received {}, stopping",
-                           signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+      Logger("http")->info("received {}, stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
     }
   });
   // Also return when the server is stopped by other means.

@@ -60,7 +60,7 @@ struct HttpRequest {
 };
 
 struct HttpResponse {
-  int status = 200;  // 200..599
+  int status = 200;                               // 200..599
   std::string content_type = "application/json";  // empty: no Content-Type header
   // Extra headers (repeats allowed, e.g. Set-Cookie). Content-Length, Transfer-Encoding and
   // Connection are managed by the server and ignored here; names or values containing CR, LF or

@@ -1,5 +1,12 @@
 #include "server/log.h"
 
+#include <spdlog/details/log_msg.h>
+#include <spdlog/formatter.h>
+#include <spdlog/logger.h>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -9,13 +16,6 @@
 #include <mutex>
 #include <string>
 #include <utility>
-
-#include <spdlog/details/log_msg.h>
-#include <spdlog/formatter.h>
-#include <spdlog/logger.h>
-#include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/base_sink.h>
-#include <spdlog/spdlog.h>
 
 #include "engine/base/json.h"
 #include "engine/base/time.h"
@@ -35,8 +35,8 @@ std::string_view View(spdlog::string_view_t s) { return std::string_view(s.data(
 class JsonFormatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-        msg.time.time_since_epoch()).count();
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count();
     json::Value line = json::Value::MakeObject();
     line.Set("time", FormatIsoTime(static_cast<double>(ms) / 1000.0));
     line.Set("level", View(spdlog::level::to_string_view(msg.level)));
@@ -89,8 +89,7 @@ class OutputSink final : public spdlog::sinks::base_sink<std::mutex> {
 
 std::unique_ptr<spdlog::formatter> MakeFormatter(bool json) {
   if (json) return std::make_unique<JsonFormatter>();
-  return std::make_unique<spdlog::pattern_formatter>(kTextPattern,
-                                                     spdlog::pattern_time_type::utc);
+  return std::make_unique<spdlog::pattern_formatter>(kTextPattern, spdlog::pattern_time_type::utc);
 }
 
 struct LogState {

@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "server/api_support.h"
 
@@ -35,7 +37,11 @@ Result<std::unique_ptr<Server>> Server::Start(const ServeOptions& options) {
   PORTOLAN_RETURN_IF_ERROR(ParseListen(options.listen, &ho.host, &ho.port));
   ho.tls_cert = options.tls_cert;
   ho.tls_key = options.tls_key;
-  ho.threads = options.threads;
+  // Handlers block (a write waits for its group commit): more threads than cores keep requests
+  // being read and queued while a batch commits, so batches grow with the load.
+  ho.threads = options.threads > 0
+                   ? options.threads
+                   : static_cast<int>(std::max(8u, 4 * std::thread::hardware_concurrency()));
   ho.body_limit = [](std::string_view path) {
     return path.starts_with("/ingest/") || path.starts_with("/api/v2/webhook")
                ? kWebhookBodyLimit

@@ -63,7 +63,7 @@ TEST(CryptoTest, ConstantTimeEquals) {
 
 TEST(CryptoTest, Base64UrlRfc4648Vectors) {
   const std::pair<const char*, const char*> vectors[] = {
-      {"", ""},         {"f", "Zg"},         {"fo", "Zm8"},      {"foo", "Zm9v"},
+      {"", ""},           {"f", "Zg"},          {"fo", "Zm8"},         {"foo", "Zm9v"},
       {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}};
   for (const auto& [plain, encoded] : vectors) {
     EXPECT_EQ(Base64UrlEncode(plain), encoded);
@@ -95,10 +95,10 @@ TEST(CryptoTest, Base64UrlUsesTheUrlAlphabetAndRoundTripsBinary) {
 TEST(CryptoTest, Base64UrlRejectsInvalidInput) {
   EXPECT_FALSE(Base64UrlDecode("Zm9v+g").has_value());  // standard alphabet
   EXPECT_FALSE(Base64UrlDecode("Zm9v/g").has_value());
-  EXPECT_FALSE(Base64UrlDecode("Zm9vY").has_value());   // impossible length
+  EXPECT_FALSE(Base64UrlDecode("Zm9vY").has_value());  // impossible length
   EXPECT_FALSE(Base64UrlDecode("Zm 9v").has_value());
-  EXPECT_FALSE(Base64UrlDecode("Zh").has_value());      // non-zero trailing bits
-  EXPECT_FALSE(Base64UrlDecode("Zg=").has_value());     // bad padding
+  EXPECT_FALSE(Base64UrlDecode("Zh").has_value());   // non-zero trailing bits
+  EXPECT_FALSE(Base64UrlDecode("Zg=").has_value());  // bad padding
   EXPECT_FALSE(Base64UrlDecode("Zg===").has_value());
   EXPECT_FALSE(Base64UrlDecode("Z===").has_value());
 }
@@ -107,10 +107,10 @@ TEST(CryptoTest, VerifySignatureGitHubSha256) {
   const std::string header = std::string("sha256=") + kGitHubHex;
   EXPECT_TRUE(VerifySignature("sha256", kGitHubSecret, "sha256=", header, kGitHubBody));
   // Hex digits and the prefix compare case-insensitively.
-  EXPECT_TRUE(VerifySignature("sha256", kGitHubSecret, "sha256=",
-                              std::string("sha256=") + Upper(kGitHubHex), kGitHubBody));
-  EXPECT_TRUE(VerifySignature("SHA256", kGitHubSecret, "sha256=",
-                              std::string("SHA256=") + kGitHubHex, kGitHubBody));
+  EXPECT_TRUE(VerifySignature("sha256", kGitHubSecret,
+                              "sha256=", std::string("sha256=") + Upper(kGitHubHex), kGitHubBody));
+  EXPECT_TRUE(VerifySignature("SHA256", kGitHubSecret,
+                              "sha256=", std::string("SHA256=") + kGitHubHex, kGitHubBody));
 
   std::string flipped = header;
   flipped.back() = flipped.back() == '7' ? '8' : '7';
@@ -131,8 +131,8 @@ TEST(CryptoTest, VerifySignatureAcceptsAnyOfSeveral) {
   const std::string good = std::string("v1=") + kGitHubHex;
   const std::string other = "v1=" + HexEncode(HmacSha256("old secret", kGitHubBody));
   EXPECT_TRUE(VerifySignature("sha256", kGitHubSecret, "v1=", other + "," + good, kGitHubBody));
-  EXPECT_TRUE(VerifySignature("sha256", kGitHubSecret, "v1=", other + ", " + good + " ",
-                              kGitHubBody));
+  EXPECT_TRUE(
+      VerifySignature("sha256", kGitHubSecret, "v1=", other + ", " + good + " ", kGitHubBody));
   EXPECT_TRUE(VerifySignature("sha256", kGitHubSecret, "v1=", good + "," + other, kGitHubBody));
   EXPECT_FALSE(VerifySignature("sha256", kGitHubSecret, "v1=", other + "," + other, kGitHubBody));
   EXPECT_FALSE(VerifySignature("sha256", kGitHubSecret, "v1=", ",,", kGitHubBody));
@@ -196,8 +196,8 @@ TEST(CryptoTest, JwtRejectsTamperingWrongKeyAndExpiry) {
 
   json::Value forged = Claims(2000);
   forged.Set("scope", "admin");
-  const std::string tampered = token.substr(0, dot1 + 1) + Base64UrlEncode(json::Write(forged)) +
-                               token.substr(dot2);
+  const std::string tampered =
+      token.substr(0, dot1 + 1) + Base64UrlEncode(json::Write(forged)) + token.substr(dot2);
   auto r = VerifyJwt("key", tampered, 1000);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(), "bad token signature");
@@ -225,9 +225,9 @@ TEST(CryptoTest, JwtRejectsTamperingWrongKeyAndExpiry) {
 
 TEST(CryptoTest, JwtRejectsMalformedTokens) {
   const std::string token = SignJwt("key", Claims(2000));
-  for (const std::string& bad : {std::string("a.b"), std::string(""), std::string("a.b.c.d"),
-                                std::string(".."), std::string("a*b.c.d"), token + ".x",
-                                token.substr(0, token.rfind('.') + 1)}) {
+  for (const std::string& bad :
+       {std::string("a.b"), std::string(""), std::string("a.b.c.d"), std::string(".."),
+        std::string("a*b.c.d"), token + ".x", token.substr(0, token.rfind('.') + 1)}) {
     auto r = VerifyJwt("key", bad, 1000);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().message().rfind("malformed token", 0), 0u)
@@ -262,8 +262,8 @@ TEST(CryptoTest, JwtRejectsOtherAlgorithms) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message().rfind("unsupported token algorithm", 0), 0u);
   const std::string hs512 = Base64UrlEncode(R"({"alg":"HS512"})") + "." + payload;
-  EXPECT_FALSE(VerifyJwt("key", hs512 + "." + Base64UrlEncode(HmacSha256("key", hs512)), 1000)
-                   .ok());
+  EXPECT_FALSE(
+      VerifyJwt("key", hs512 + "." + Base64UrlEncode(HmacSha256("key", hs512)), 1000).ok());
 }
 
 }  // namespace

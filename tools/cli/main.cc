@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
                     "down to this step (ignored with --now)")
       ->check(CLI::Range(0.0, 86400.0))
       ->capture_default_str();
-  serve->add_option("--threads", serve_args.threads, "HTTP worker threads (default: cores, >= 2)")
+  serve->add_option("--threads", serve_args.threads, "HTTP worker threads (default: 4 per core, at least 8)")
       ->check(CLI::Range(0, 256));
   serve->callback([&] { run(RunServe(g, serve_args)); });
 
