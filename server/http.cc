@@ -594,7 +594,8 @@ Result<std::unique_ptr<ssl::context>> MakeTlsContext(const std::string& cert,
   }
   if (pkey == nullptr) {
     return InvalidArgument("invalid TLS private key file '" + key +
-                           "': " + OpenSslErrorQueue("no PEM private key (or it is encrypted)"));
+                           "': expected an unencrypted PEM private key (" +
+                           OpenSslErrorQueue("none found") + ")");
   }
   const bool key_set = SSL_CTX_use_PrivateKey(native, pkey) == 1;
   EVP_PKEY_free(pkey);
@@ -624,6 +625,10 @@ struct HttpServer::Impl {
 
   void OnAccept(const beast::error_code& ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || shared->stopping) return;
+    if (ec == asio::error::connection_aborted) {  // the client gave up before the accept
+      Accept();
+      return;
+    }
     if (ec) {
       // E.g. out of file descriptors: retry shortly instead of spinning.
       shared->log->warn("accept failed: {}", ec.message());

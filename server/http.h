@@ -79,6 +79,7 @@ struct HttpOptions {
   std::string tls_cert, tls_key;   // PEM file paths; both set -> HTTPS only
   int threads = 0;                 // worker threads; 0 = max(2, hardware_concurrency)
   // Largest body accepted for a request with this raw path (no query); unset: 1 MiB everywhere.
+  // Called concurrently from worker threads.
   std::function<size_t(std::string_view path)> body_limit;
   size_t header_limit = 16 * 1024;                 // request line and headers, in bytes
   std::chrono::milliseconds read_timeout{10000};   // a whole request (headers+body) must arrive
@@ -112,7 +113,7 @@ class HttpServer {
   // completes it) and returns at once.
   void Stop();
 
-  // Blocks until a Stop() (from another thread or a signal) has completed.
+  // Blocks until a Stop() (from another thread or a signal) has completed. Not from a handler.
   void Wait();
 
  private:

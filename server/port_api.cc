@@ -137,7 +137,8 @@ std::optional<HttpResponse> PortApi::Handle(const HttpRequest& r,
     return JsonResponse(std::move(v));
   }
   if ((seg[0] == "pages" || seg[0] == "webhooks") && n <= 2) {
-    return Documents(r, seg[0] == "pages" ? "page" : "webhook", n == 2 ? &seg[1] : nullptr);
+    return Documents(r, seg[0] == "pages" ? workspace::kPageKind : workspace::kWebhookKind,
+                     n == 2 ? &seg[1] : nullptr);
   }
   return std::nullopt;
 }

@@ -161,6 +161,17 @@ json::Value MatchPagerDuty(const workspace::Workspace& ws, const json::Value& da
   return match;
 }
 
+// The stored configuration of one of the DORA pack's webhooks (Datadog's intake runs through
+// them); kFailedPrecondition with the command that applies them when it is missing.
+Result<json::Value> PackWebhook(const Workspace& ws, const std::string& webhook) {
+  auto text = ws.store().GetDocument(workspace::kWebhookKind, webhook);
+  if (!text) {
+    return FailedPrecondition("the workspace has no webhook configuration '" + webhook +
+                              "' (apply the DORA pack: portolan apply -f blueprints/dora)");
+  }
+  return json::Parse(*text);
+}
+
 // The entity of `relation`'s target blueprint (of `blueprint`) one of whose string properties is
 // `sha` (case-insensitive): the pull request a deployment of that commit comes from. Null when
 // none or several.
@@ -293,12 +304,7 @@ HttpResponse WebhookIntake::Datadog(const HttpRequest& r, const std::string& wha
   json::Value config;
   json::Value request = RequestJson(r, *parsed);
   Status s = catalog_->Read([&](const Workspace& ws) -> Status {
-    auto text = ws.store().GetDocument(workspace::kWebhookKind, webhook);
-    if (!text) {
-      return FailedPrecondition("the workspace has no webhook configuration '" + webhook +
-                                "' (apply the DORA pack: portolan apply -f blueprints/dora)");
-    }
-    PORTOLAN_ASSIGN_OR_RETURN(config, json::Parse(*text));
+    PORTOLAN_ASSIGN_OR_RETURN(config, PackWebhook(ws, webhook));
     // The pull request whose merge commit was deployed, when the catalog knows it: lead time
     // then flows to the deployment (its mirror) and the service.
     json::Value match = json::Value::MakeObject();
@@ -326,12 +332,7 @@ HttpResponse WebhookIntake::DatadogPagerDuty(const HttpRequest& r) {
   json::Value config;
   json::Value request = RequestJson(r, *parsed);
   Status s = catalog_->Read([&](const Workspace& ws) -> Status {
-    auto text = ws.store().GetDocument(workspace::kWebhookKind, webhook);
-    if (!text) {
-      return FailedPrecondition("the workspace has no webhook configuration '" + webhook +
-                                "' (apply the DORA pack: portolan apply -f blueprints/dora)");
-    }
-    PORTOLAN_ASSIGN_OR_RETURN(config, json::Parse(*text));
+    PORTOLAN_ASSIGN_OR_RETURN(config, PackWebhook(ws, webhook));
     request.Set("match", MatchPagerDuty(ws, parsed->Get("event").Get("data")));
     return Status::Ok();
   });

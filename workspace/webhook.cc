@@ -142,10 +142,8 @@ Result<IngestReport> RunWebhook(Workspace& ws, WebhookProgram& program,
   return session.RunItems(std::span<const json::Value>(&request, 1));
 }
 
-Result<std::vector<std::string>> ApplyWebhookFiles(Workspace& ws,
-                                                   const std::vector<std::string>& paths,
-                                                   const std::function<std::string()>& new_key) {
-  std::vector<json::Value> configs;
+Result<std::vector<json::Value>> LoadJsonDocuments(const std::vector<std::string>& paths) {
+  std::vector<json::Value> docs;
   for (const auto& path : paths) {
     std::vector<std::string> files;
     if (std::filesystem::is_directory(path)) {
@@ -159,12 +157,19 @@ Result<std::vector<std::string>> ApplyWebhookFiles(Workspace& ws,
     for (const auto& f : files) {
       PORTOLAN_ASSIGN_OR_RETURN(json::Value doc, json::ParseFile(f));
       if (doc.is_array()) {
-        for (auto& c : doc.as_array()) configs.push_back(std::move(c));
+        for (auto& c : doc.as_array()) docs.push_back(std::move(c));
       } else {
-        configs.push_back(std::move(doc));
+        docs.push_back(std::move(doc));
       }
     }
   }
+  return docs;
+}
+
+Result<std::vector<std::string>> ApplyWebhookFiles(Workspace& ws,
+                                                   const std::vector<std::string>& paths,
+                                                   const std::function<std::string()>& new_key) {
+  PORTOLAN_ASSIGN_OR_RETURN(std::vector<json::Value> configs, LoadJsonDocuments(paths));
   std::vector<std::string> ids;
   PORTOLAN_RETURN_IF_ERROR(ws.Write([&]() -> Status {
     for (auto& c : configs) {
@@ -180,6 +185,24 @@ Result<std::vector<std::string>> ApplyWebhookFiles(Workspace& ws,
       const std::string id = doc.Get("identifier").as_string();
       PORTOLAN_RETURN_IF_ERROR(ws.store().PutDocument(kWebhookKind, id, json::Write(doc)));
       ids.push_back(id);
+    }
+    return Status::Ok();
+  }));
+  return ids;
+}
+
+Result<std::vector<std::string>> ApplyPageFiles(Workspace& ws,
+                                                const std::vector<std::string>& paths) {
+  PORTOLAN_ASSIGN_OR_RETURN(std::vector<json::Value> pages, LoadJsonDocuments(paths));
+  std::vector<std::string> ids;
+  PORTOLAN_RETURN_IF_ERROR(ws.Write([&]() -> Status {
+    for (const auto& page : pages) {
+      const json::Value& id = page.Get("identifier");
+      if (!page.is_object() || !id.is_string() || id.as_string().empty()) {
+        return InvalidArgument("a page needs an \"identifier\" (a non-empty string)");
+      }
+      PORTOLAN_RETURN_IF_ERROR(ws.store().PutDocument(kPageKind, id.as_string(), json::Write(page)));
+      ids.push_back(id.as_string());
     }
     return Status::Ok();
   }));

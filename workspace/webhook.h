@@ -23,8 +23,9 @@
 
 namespace portolan::workspace {
 
-// The document kind webhook configurations are stored under.
+// The document kinds webhook configurations and pages (Port page JSON) are stored under.
 inline constexpr char kWebhookKind[] = "webhook";
+inline constexpr char kPageKind[] = "page";
 
 // Checks a webhook configuration and fills its defaults: identifier required; title defaults to
 // it; enabled true; mappings an array whose every jq compiles (errors name
@@ -52,6 +53,15 @@ Result<IngestReport> RunWebhook(Workspace& ws, WebhookProgram& program,
 Result<std::vector<std::string>> ApplyWebhookFiles(Workspace& ws,
                                                    const std::vector<std::string>& paths,
                                                    const std::function<std::string()>& new_key);
+
+// Pages (Port page JSON, e.g. a pack's dashboard) from files, arrays or directories of *.json,
+// created or replaced by identifier, in one transaction.
+Result<std::vector<std::string>> ApplyPageFiles(Workspace& ws,
+                                                const std::vector<std::string>& paths);
+
+// The JSON documents of files (an object, or an array of them) and directories of *.json (in
+// file name order).
+Result<std::vector<json::Value>> LoadJsonDocuments(const std::vector<std::string>& paths);
 
 }  // namespace portolan::workspace
 

@@ -243,6 +243,14 @@ TEST_F(ApiTest, SearchRelationAndIdsUrlEncoded) {
                                          "value": "Checkout API"}]}}})");
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(r.json.Get("entity").Get("relations").Get("service"), json::Value("checkout-api"));
+  // A search identifier ("map by property"): the entity it finds is updated.
+  Reply by_title = Call("POST", "/v1/blueprints/service/entities?upsert=true&merge=true", R"({
+    "identifier": {"combinator": "and",
+                   "rules": [{"property": "$title", "operator": "=", "value": "Checkout API"}]},
+    "properties": {"language": "Go"}})");
+  ASSERT_EQ(by_title.status, 201) << by_title.body;
+  EXPECT_EQ(Entity("service", "checkout-api").Get("properties").Get("language"), json::Value("Go"));
+  EXPECT_EQ(Count("service"), 1u);
 }
 
 TEST_F(ApiTest, EntityLifecycleAndErrors) {

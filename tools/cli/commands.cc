@@ -122,12 +122,13 @@ Status RunApply(const GlobalOptions& g, const ApplyArgs& a) {
     for (size_t i = 0; i < ids.size(); ++i) std::cerr << (i ? ", " : "") << ids[i];
     std::cerr << " (workspace " << ws->path() << ")\n";
   }
-  // A pack directory's webhooks/ folder holds webhook configurations (Datadog's DORA intake).
-  std::vector<std::string> webhook_dirs;
+  // A pack directory's webhooks/ and pages/ folders: webhook configurations (Datadog's DORA
+  // intake) and pages (the dashboard), stored with the blueprints.
+  std::vector<std::string> webhook_dirs, page_dirs;
   for (const auto& f : a.files) {
-    if (std::filesystem::is_directory(std::filesystem::path(f) / "webhooks")) {
-      webhook_dirs.push_back((std::filesystem::path(f) / "webhooks").string());
-    }
+    const std::filesystem::path dir(f);
+    if (std::filesystem::is_directory(dir / "webhooks")) webhook_dirs.push_back(dir / "webhooks");
+    if (std::filesystem::is_directory(dir / "pages")) page_dirs.push_back(dir / "pages");
   }
   if (!webhook_dirs.empty()) {
     auto hooks = workspace::ApplyWebhookFiles(*ws, webhook_dirs, server::NewWebhookKey);
@@ -135,6 +136,14 @@ Status RunApply(const GlobalOptions& g, const ApplyArgs& a) {
     if (!g.quiet) {
       std::cerr << "applied " << hooks->size() << " webhook configuration"
                 << (hooks->size() == 1 ? "" : "s") << " from " << webhook_dirs[0] << "\n";
+    }
+  }
+  if (!page_dirs.empty()) {
+    auto pages = workspace::ApplyPageFiles(*ws, page_dirs);
+    if (!pages.ok()) return InvalidArgument(pages.status().message());
+    if (!g.quiet) {
+      std::cerr << "applied " << pages->size() << " page" << (pages->size() == 1 ? "" : "s")
+                << " from " << page_dirs[0] << "\n";
     }
   }
   return Status::Ok();
