@@ -100,7 +100,7 @@ class HttpServer {
 
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
-  ~HttpServer();  // Stop()s
+  ~HttpServer();  // Stop()s; not from a handler
 
   uint16_t port() const;    // the bound port
   std::string url() const;  // "http://127.0.0.1:7070" or "https://..." ("[::1]" for IPv6)

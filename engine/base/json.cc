@@ -278,6 +278,7 @@ class Builder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Builder> 
     return Add(Value(std::string(s, n)));
   }
   bool StartObject() {
+    if (stack_.size() >= kMaxDepth) return TooDeep();
     stack_.push_back(Value::MakeObject());
     return true;
   }
@@ -287,12 +288,15 @@ class Builder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Builder> 
   }
   bool EndObject(rapidjson::SizeType) { return Close(); }
   bool StartArray() {
+    if (stack_.size() >= kMaxDepth) return TooDeep();
     stack_.push_back(Value::MakeArray());
     return true;
   }
   bool EndArray(rapidjson::SizeType) { return Close(); }
 
   Value Take() { return std::move(root_); }
+  // The parse stopped at an array or object nested deeper than kMaxDepth.
+  bool too_deep() const { return too_deep_; }
 
  private:
   bool Add(Value v) {
@@ -321,9 +325,15 @@ class Builder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Builder> 
     return Add(std::move(v));
   }
 
+  bool TooDeep() {
+    too_deep_ = true;
+    return false;  // stops RapidJSON's (recursive) reader here
+  }
+
   std::vector<Value> stack_;
   std::vector<std::string> keys_;
   Value root_;
+  bool too_deep_ = false;
 };
 
 constexpr unsigned kParseFlags = rapidjson::kParseValidateEncodingFlag |
@@ -342,8 +352,15 @@ bool ValidUtf8At(std::string_view text, size_t offset) {
   return true;
 }
 
-Status ParseError(std::string_view text, size_t offset, rapidjson::ParseErrorCode code) {
-  auto [line, col] = LineColumn(text, offset);
+Status ParseError(std::string_view text, size_t offset, rapidjson::ParseErrorCode code,
+                  bool too_deep = false) {
+  // Too deep: the reader stopped just after the bracket that went one level too far.
+  auto [line, col] = LineColumn(text, too_deep && offset > 0 ? offset - 1 : offset);
+  if (too_deep) {
+    return InvalidArgument("line " + std::to_string(line) + ", column " + std::to_string(col) +
+                           ": arrays and objects nested deeper than " +
+                           std::to_string(kMaxDepth) + " levels");
+  }
   std::string msg = "line " + std::to_string(line) + ", column " + std::to_string(col) + ": " +
                     rapidjson::GetParseError_En(code);
   if (code == rapidjson::kParseErrorStringInvalidEncoding ||
@@ -391,7 +408,7 @@ Result<Value> Parse(std::string_view text) {
   rapidjson::Reader reader;
   Builder builder;
   rapidjson::ParseResult r = reader.Parse<kParseFlags>(is, builder);
-  if (r.IsError()) return ParseError(text, r.Offset(), r.Code());
+  if (r.IsError()) return ParseError(text, r.Offset(), r.Code(), builder.too_deep());
   return builder.Take();
 }
 
@@ -413,7 +430,7 @@ Status ParseSequence(std::string_view text, const std::function<Status(Value, in
     Builder builder;
     rapidjson::ParseResult r =
         reader.Parse<kParseFlags | rapidjson::kParseStopWhenDoneFlag>(is, builder);
-    if (r.IsError()) return ParseError(text, pos + r.Offset(), r.Code());
+    if (r.IsError()) return ParseError(text, pos + r.Offset(), r.Code(), builder.too_deep());
     size_t consumed = is.Tell();
     int start_line = line;
     for (size_t i = pos; i < pos + consumed; ++i) {

@@ -99,6 +99,10 @@ void WriteTo(const Value& v, std::string* out, const WriteOptions& options = {})
 // others in the shortest form that round-trips.
 std::string FormatNumber(double d);
 
+// The deepest nesting of arrays and objects a parse accepts (libjq's own parser stops at 256);
+// deeper input is an error naming the line and column, never a stack overflow.
+inline constexpr size_t kMaxDepth = 512;
+
 // Parses exactly one JSON document (whitespace around it allowed). Errors name the line and
 // column ("line 3, column 7: Missing a comma or '}' after an object member.").
 Result<Value> Parse(std::string_view text);

@@ -71,3 +71,28 @@ TEST(TimeTest, ParsesAndFormatsIso8601) {
 
 }  // namespace
 }  // namespace portolan
+
+namespace portolan::json {
+namespace {
+
+TEST(JsonDepthTest, DeepNestingIsAnErrorNotACrash) {
+  // 50,000 levels: a recursive parser would overflow the stack.
+  std::string deep(50000, '[');
+  auto v = Parse(deep);
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().message(),
+            "line 1, column 513: arrays and objects nested deeper than 512 levels");
+  std::string objects;
+  for (int i = 0; i < 600; ++i) objects += "{\"a\":";
+  EXPECT_FALSE(Parse(objects).ok());
+  // Exactly the limit is fine.
+  std::string ok = std::string(kMaxDepth, '[') + std::string(kMaxDepth, ']');
+  EXPECT_TRUE(Parse(ok).ok());
+  Status s = ParseSequence("[1]\n" + deep, [](Value, int) { return Status::Ok(); });
+  EXPECT_NE(s.message().find("line 2, column 513: arrays and objects nested deeper"),
+            std::string::npos)
+      << s.message();
+}
+
+}  // namespace
+}  // namespace portolan::json

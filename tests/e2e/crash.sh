@@ -14,12 +14,20 @@
 #               {"identifier": "a-<round>-<n>", ...}, and record the ids the server
 #               acknowledged (202 for the webhook, 201 for the API);
 #             - after a random delay (0.2-1.5 s) the server gets SIGKILL; the loops stop;
+#             - the server must have died of the SIGKILL (not earlier), acknowledged something,
+#               and answered nothing but acknowledgements before the kill;
 #             - the server restarts on the same workspace; once the intake queue has drained,
 #               every acknowledged id of every round so far must be a `deployment` entity, and
-#               svc's `total_deployments` must equal the number of deployments related to svc.
+#               the `total_deployments` of svc and of its team must equal the number of
+#               deployments related to svc.
 #           A request cut by the kill is unacknowledged: its id may or may not exist afterwards.
-#   finally a clean SIGTERM stop (exit 0), and `portolan recompute` must change nothing: the
-#           services and teams printed by `portolan get` are byte-identical before and after.
+#   finally a clean SIGTERM stop (exit 0); `portolan recompute` must change nothing (the services
+#           and teams printed by `portolan get` are byte-identical before and after); the servers
+#           logged no warning or error.
+#
+# With sqlite3 installed, each round also logs how many webhook events the crash left in the
+# intake queue (read from a copy of the database), to show that the queue's replay at start is
+# what some acknowledged events survive by.
 #
 # Environment (besides lib.sh's PORTOLAN_BUILD_DIR, PORTOLAN_BIN, E2E_KEEP, E2E_VERBOSE):
 #   CRASH_ROUNDS   number of kill/restart rounds (default 6)
@@ -103,7 +111,7 @@ CLIENT_PIDS=()                  # the running client loops
 #
 # One curl process sends a batch of BATCH such pairs, one request after the other, from a config
 # file: the connection is kept alive, so the loop runs at the server's pace rather than at curl's
-# start-up cost (about 50 ms a process). Each transfer has --max-time and no retry; --fail-early
+# start-up cost (50-100 ms a process). Each transfer has --max-time and no retry; --fail-early
 # stops curl at the first transfer that gets no answer (the kill: connection reset or refused),
 # and the loop ends with it, so that no request can reach the next server. For each transfer
 # curl writes "ID STATUS" to DIR/client.C.out, on its stderr (unbuffered: the line is there as
@@ -220,6 +228,7 @@ queued_at_crash() {
   local r=$1 copy=$state/copy.$1 f
   : >"$state/queued.$r"
   command -v sqlite3 >/dev/null || { echo "? (no sqlite3)"; return 0; }
+  [ -f "$ws/portolan.db" ] || { echo "? (no $ws/portolan.db)"; return 0; }
   mkdir -p "$copy"
   for f in "$ws"/portolan.db*; do cp "$f" "$copy/"; done
   sqlite3 "$copy/portolan.db" "SELECT doc FROM documents WHERE kind = 'intake'" 2>/dev/null |
@@ -350,9 +359,11 @@ assert_json "crashteam's total_deployments in the workspace equals the deploymen
   "$(cat "$state/team.after")" '.[] | select(.identifier == "crashteam") | .properties.total_deployments' \
   "$related"
 
-# No intake event was moved to intake_failed or hit an error (the server logs those as warnings).
-intake_warnings=$(cat "${SERVER_LOGS[@]}" | grep -E 'intake|\[(error|critical)\]' | head -n 5 || true)
-assert_eq "no intake failure or error in the server logs" "" "$intake_warnings"
+# The servers ran at --log-level warn: any spdlog line is a warning or an error (an intake event
+# moved to intake_failed, a failed group commit, a queue error...), and there must be none.
+warnings=$(cat "${SERVER_LOGS[@]}" | grep -E ' (warning|error|critical) |^portolan: ' |
+  head -n 5 || true)
+assert_eq "no warning or error in the server logs" "" "$warnings"
 
 log "acknowledged per round (CRASH_SEED=$SEED):"
 printf '   %s\n' "${per_round[@]}" >&2

@@ -310,6 +310,11 @@ TEST_F(ApiTest, EntityLifecycleAndErrors) {
   EXPECT_EQ(Call("POST", "/v1/blueprints/nope/entities", R"({"identifier":"x"})").status, 404);
   EXPECT_EQ(Call("POST", "/v1/blueprints/deployment/entities", "{oops").status, 400);
   EXPECT_EQ(Call("POST", "/v1/blueprints/deployment/entities", "[1]").status, 400);
+  // Deeply nested JSON is refused, and the server lives on.
+  Reply deep = Call("POST", "/v1/blueprints/deployment/entities", std::string(100000, '['));
+  EXPECT_EQ(deep.status, 400);
+  EXPECT_NE(deep.json.Get("message").as_string().find("nested deeper than 512"),
+            std::string::npos);
   // Delete, then 404.
   EXPECT_EQ(Call("DELETE", "/v1/blueprints/deployment/entities/d1").status, 200);
   EXPECT_EQ(Call("DELETE", "/v1/blueprints/deployment/entities/d1").status, 404);
