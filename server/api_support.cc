@@ -16,11 +16,7 @@ HttpResponse JsonResponse(json::Value body, int status, bool port_shape) {
 }
 
 HttpResponse ErrorResponse(int status, std::string_view error, std::string_view message) {
-  json::Value v = json::Value::MakeObject();
-  v.Set("ok", false);
-  v.Set("error", error);
-  v.Set("message", message);
-  return JsonResponse(std::move(v), status);
+  return JsonError(status, error, message);
 }
 
 HttpResponse StatusResponse(const Status& s) {

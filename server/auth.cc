@@ -30,6 +30,19 @@ std::string HexDecode(const std::string& hex) {
   return raw;
 }
 
+// Credentials by clientId from (clientId, document) pairs; unreadable documents are skipped.
+template <typename Credential>
+std::map<std::string, Credential> ParseCredentials(
+    const std::vector<std::pair<std::string, std::string>>& docs) {
+  std::map<std::string, Credential> out;
+  for (const auto& [id, text] : docs) {
+    auto doc = json::Parse(text);
+    if (!doc.ok() || !doc->Get("secretSha256").is_string()) continue;
+    out[id] = {id, HexDecode(doc->Get("secretSha256").as_string())};
+  }
+  return out;
+}
+
 Status Unauthorized(std::string message) {
   return Status(InvalidArgument(std::move(message))).set_port_error("unauthorized");
 }
@@ -84,13 +97,7 @@ Status RevokeCredential(workspace::Workspace& ws, const std::string& client_id) 
 
 Authenticator::Authenticator(const workspace::Workspace& ws) : workspace_path_(ws.path()) {
   key_ = ws.store().GetDocument(kServerKind, kTokenKeyId).value_or("");
-  for (const auto& [id, text] : ws.store().ListDocuments(kCredentialKind)) {
-    auto doc = json::Parse(text);
-    if (!doc.ok()) continue;
-    auto hash = doc->Get("secretSha256");
-    if (!hash.is_string()) continue;
-    by_id_[id] = {id, HexDecode(hash.as_string())};
-  }
+  by_id_ = ParseCredentials<Credential>(ws.store().ListDocuments(kCredentialKind));
   last_reload_ = WallNow();
 }
 
@@ -100,14 +107,7 @@ void Authenticator::MaybeReload() {
   if (now - last_reload_ < kReloadSeconds || workspace_path_.empty()) return;
   last_reload_ = now;
   auto docs = store::ReadDocuments(workspace_path_, kCredentialKind);
-  if (!docs.ok()) return;
-  std::map<std::string, Credential> fresh;
-  for (const auto& [id, text] : *docs) {
-    auto doc = json::Parse(text);
-    if (!doc.ok() || !doc->Get("secretSha256").is_string()) continue;
-    fresh[id] = {id, HexDecode(doc->Get("secretSha256").as_string())};
-  }
-  by_id_ = std::move(fresh);
+  if (docs.ok()) by_id_ = ParseCredentials<Credential>(*docs);
 }
 
 const Authenticator::Credential* Authenticator::FindById(const std::string& id) {

@@ -54,15 +54,6 @@ json::Value RequestJson(const HttpRequest& r, json::Value body) {
   return out;
 }
 
-// The value of jq `path` on the request as a dedup key; "" when it yields nothing usable.
-std::string RequestIdentifier(const std::string& path, const json::Value& request) {
-  auto expr = jq::Expr::Compile(path);
-  if (!expr.ok()) return "";
-  jq::Output out = (*expr)->Evaluate(jq::Input(request));
-  if (!out.has_value() || out.value.is_null()) return "";
-  return out.value.is_string() ? out.value.as_string() : json::Write(out.value);
-}
-
 std::string Lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -340,6 +331,22 @@ HttpResponse WebhookIntake::DatadogPagerDuty(const HttpRequest& r) {
   json::Value answer = json::Value::MakeObject();
   answer.Set("status", "ok");
   return Enqueue(config, request, std::move(answer));
+}
+
+std::string WebhookIntake::RequestIdentifier(const std::string& path,
+                                             const json::Value& request) {
+  // Compiled once per path (a libjq compile costs milliseconds); evaluated under the lock, as a
+  // jq program is not thread-safe.
+  std::lock_guard lock(mu_);
+  auto& expr = request_id_programs_[path];
+  if (!expr) {
+    auto compiled = jq::Expr::Compile(path);
+    if (!compiled.ok()) return "";
+    expr = std::move(*compiled);
+  }
+  jq::Output out = expr->Evaluate(jq::Input(request));
+  if (!out.has_value() || out.value.is_null()) return "";
+  return out.value.is_string() ? out.value.as_string() : json::Write(out.value);
 }
 
 HttpResponse WebhookIntake::Enqueue(const json::Value& config, const json::Value& request,

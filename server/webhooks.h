@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "engine/base/json.h"
+#include "engine/jq/expr.h"
 #include "server/catalog_service.h"
 #include "server/http.h"
 #include "workspace/webhook.h"
@@ -64,6 +65,9 @@ class WebhookIntake {
   HttpResponse Enqueue(const json::Value& config, const json::Value& request,
                        json::Value answer);
   Status ProcessOne(const std::string& event_id, const json::Value& event);
+  // The value of jq `path` (requestIdentifierPath) on the request as a dedup key; "" when it
+  // yields nothing usable.
+  std::string RequestIdentifier(const std::string& path, const json::Value& request);
   void Run();
 
   CatalogService* catalog_;
@@ -73,6 +77,7 @@ class WebhookIntake {
   bool pending_ = false;
   std::thread worker_;
   uint64_t seq_ = 0;
+  std::map<std::string, std::unique_ptr<jq::Expr>> request_id_programs_;  // under mu_
   // Compiled webhooks by identifier, with the configuration text they were compiled from.
   std::map<std::string, std::pair<std::string, std::unique_ptr<workspace::WebhookProgram>>> cache_;
 };
